@@ -25,6 +25,11 @@ struct analysis_options {
   double tail_ratio = 10;                  ///< tail-latency rule when p99 > ratio * p50 ...
   double tail_min_ms = 1'000;              ///< ... and p99 above this
   double transition_threshold_ms = 5000;   ///< timing analysis: default threshold_ms
+  double external_suggest_ms = 1'000;      ///< external-service rule above this mean ...
+  double external_suggest_share = 50;      ///< ... when more than this % wait for the service
+  double retry_ratio = 0.2;                ///< retry rule above this many retries per execution
+  double blocked_share = 10;               ///< blocked-dependency rule above this %
+  std::size_t common_errors = 5;           ///< error messages listed per step
 };
 
 /// The spec's three suggestion texts, verbatim.
