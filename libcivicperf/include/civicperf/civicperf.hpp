@@ -8,6 +8,7 @@
 #include "civicperf/histogram.hpp"
 #include "civicperf/monitor.hpp"
 #include "civicperf/registry.hpp"
+#include "civicperf/simulation.hpp"
 #include "civicperf/reports.hpp"
 #include "civicperf/snapshot.hpp"
 #include "civicperf/step_result.hpp"
