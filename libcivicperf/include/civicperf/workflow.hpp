@@ -42,8 +42,11 @@ struct validation_rule {
   std::vector<std::string> prefixes;
   // min_length
   std::int64_t min = 0;
-  /// Extra parameters for custom validators (the rule's whole JSON object).
+  /// The rule's other members (not named above), for custom validators: an
+  /// object, or null when there are none.
   value params;
+
+  friend bool operator==(const validation_rule&, const validation_rule&) = default;
 };
 
 enum class approval_mode : std::uint8_t { any, all };
@@ -67,12 +70,16 @@ struct step_definition {
   std::string terminal_status;                ///< terminal steps, e.g. `SUCCESS`
   step_actor actor = step_actor::administration;
   std::vector<std::string> depends_on;        ///< inputs that must be present, else blocked
+
+  friend bool operator==(const step_definition&, const step_definition&) = default;
 };
 
 struct edge_definition {
   std::string from;
   std::string to;
   std::string when;   ///< condition label; empty when unconditional
+
+  friend bool operator==(const edge_definition&, const edge_definition&) = default;
 };
 
 struct workflow_definition {
@@ -91,6 +98,8 @@ struct workflow_definition {
   [[nodiscard]] const step_definition* find_step(std::string_view step_id) const noexcept;
   /// Position of the step in `steps`, nullopt when unknown.
   [[nodiscard]] std::optional<std::size_t> step_index(std::string_view step_id) const noexcept;
+
+  friend bool operator==(const workflow_definition&, const workflow_definition&) = default;
 };
 
 /// A definition that breaks the rules: the message names the source (file),
