@@ -46,8 +46,8 @@ std::string format_iso8601(timestamp t) {
   std::string out;
   if (date.year < 0 || date.year > 9999) {
     // outside ISO-8601's four-digit years: sign and as many digits as needed
-    out = (date.year < 0 ? "-" : "+") +
-          std::to_string(date.year < 0 ? -static_cast<std::int64_t>(date.year) : date.year);
+    out.push_back(date.year < 0 ? '-' : '+');
+    out.append(std::to_string(date.year < 0 ? -static_cast<std::int64_t>(date.year) : date.year));
   } else {
     out.resize(4);
     const auto y = static_cast<unsigned>(date.year);
