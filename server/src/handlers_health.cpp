@@ -1,0 +1,14 @@
+// GET /health.
+
+#include "civicperf/analyzer.hpp"
+#include "civicperf/json.hpp"
+#include "handlers.hpp"
+
+namespace civicperf::server::handlers {
+
+http_response health(handler_context& ctx, const route_request& rr) {
+  rr.query.allow_only({});
+  return json_response(boost::json::value_from(analyze_health(ctx.monitor.totals())));
+}
+
+}  // namespace civicperf::server::handlers

@@ -1,0 +1,160 @@
+// civicperf-server: the REST API of civicperf on 127.0.0.1:8000 by default.
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "civicperf/civicperf.hpp"
+#include "options.hpp"
+#include "server.hpp"
+#include "service.hpp"
+
+#ifndef CIVICPERF_VERSION
+#define CIVICPERF_VERSION "0"
+#endif
+
+namespace {
+
+using namespace civicperf;
+using namespace civicperf::server;
+
+/// A configuration problem: exit code 2 like a bad option.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string trim(std::string s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+std::string read_token(const server_options& opt) {
+  if (!opt.token_file.empty()) {
+    std::ifstream in(opt.token_file);
+    if (!in) throw config_error(fmt::format("--token-file: cannot read '{}'", opt.token_file));
+    std::string line;
+    std::getline(in, line);
+    std::string token = trim(std::move(line));
+    if (token.empty())
+      throw config_error(fmt::format("--token-file: '{}' holds no token", opt.token_file));
+    return token;
+  }
+  if (const char* env = std::getenv("CIVICPERF_TOKEN"); env != nullptr) return trim(env);
+  return {};
+}
+
+void simulate(step_registry& registry, performance_monitor& monitor, const server_options& opt) {
+  simulation_options so;
+  so.cases = *opt.simulate;
+  so.seed = opt.seed;
+  if (!opt.workflows_dir.empty())
+    for (const auto& w : registry.list_workflows()) so.workflows.push_back(w.workflow_id);
+  so.progress_every = std::max<std::size_t>(1, so.cases / 20);
+  so.progress = [](std::size_t done, std::size_t total) {
+    fmt::print(stderr, "\rsimulating citizen cases: {}/{}", done, total);
+    std::fflush(stderr);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const simulation_summary s = run_simulation(registry, monitor, so);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print(stderr, "\n");
+  fmt::print("simulated {} cases ({} completed, {} abandoned), {} step executions, "
+             "from {} to {}, in {:.2f} s\n",
+             s.cases, s.completed_cases, s.abandoned_cases, s.executions,
+             format_iso8601(s.first_arrival), format_iso8601(s.last_event), seconds);
+}
+
+int run(const server_options& opt) {
+  const std::string token = read_token(opt);
+
+  step_registry registry;
+  if (opt.workflows_dir.empty()) {
+    registry.add_workflows(example_workflows());
+    register_example_handlers(registry);
+  } else {
+    try {
+      registry.add_workflows(load_workflow_dir(opt.workflows_dir));
+    } catch (const definition_error& e) {
+      throw config_error(fmt::format("--workflows: {}", e.what()));
+    }
+    if (registry.list_workflows().empty())
+      throw config_error(fmt::format("--workflows: no *.json definitions in '{}'", opt.workflows_dir));
+  }
+  performance_monitor monitor;
+  for (const auto& def : registry.workflows()) monitor.add_workflow(*def);
+
+  if (opt.simulate && *opt.simulate > 0) simulate(registry, monitor, opt);
+
+  service_config sc;
+  sc.max_batch_events = opt.max_events;
+  sc.token = token;
+  service api(registry, monitor, system_clock_source::instance(), sc);
+
+  server_config cfg;
+  cfg.host = opt.host;
+  cfg.port = opt.port;
+  cfg.threads = opt.threads;
+  cfg.max_body = opt.max_body;
+  cfg.max_header = opt.max_header;
+  cfg.read_timeout = opt.read_timeout;
+  cfg.idle_timeout = opt.idle_timeout;
+  cfg.shutdown_timeout = opt.shutdown_timeout;
+  cfg.handle_signals = true;
+  if (opt.access_log)
+    cfg.access_log = [](std::string_view line) {
+      const std::string text = fmt::format("{}\n", line);
+      std::fwrite(text.data(), 1, text.size(), stdout);   // one call: lines never interleave
+    };
+
+  http_server server(cfg, api.handler());
+  server.start();
+  const bool ipv6 = opt.host.find(':') != std::string::npos;
+  fmt::print("civicperf-server listening on http://{}{}{}:{}\n", ipv6 ? "[" : "", opt.host,
+             ipv6 ? "]" : "", server.port());
+  std::fflush(stdout);
+  server.wait();
+  fmt::print(stderr, "civicperf-server: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);   // the access log and the banner appear at once
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  server_options opt;
+  try {
+    opt = parse_options(args);
+  } catch (const options_error& e) {
+    fmt::print(stderr, "civicperf-server: {}\n", e.what());
+    return 2;
+  }
+  if (opt.help) {
+    fmt::print("{}", usage_text());
+    return 0;
+  }
+  if (opt.version) {
+    fmt::print("civicperf-server {}\n", CIVICPERF_VERSION);
+    return 0;
+  }
+  if (opt.threads == 0) opt.threads = std::max(1u, std::thread::hardware_concurrency());
+  try {
+    return run(opt);
+  } catch (const config_error& e) {
+    fmt::print(stderr, "civicperf-server: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "civicperf-server: {}\n", e.what());
+    return 1;
+  }
+}
