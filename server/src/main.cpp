@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <fmt/format.h>
@@ -58,11 +59,16 @@ void simulate(step_registry& registry, performance_monitor& monitor, const serve
   so.seed = opt.seed;
   if (!opt.workflows_dir.empty())
     for (const auto& w : registry.list_workflows()) so.workflows.push_back(w.workflow_id);
-  so.progress_every = std::max<std::size_t>(1, so.cases / 20);
-  so.progress = [](std::size_t done, std::size_t total) {
-    fmt::print(stderr, "\rsimulating citizen cases: {}/{}", done, total);
-    std::fflush(stderr);
-  };
+  // A progress line that rewrites itself on a terminal; one line in a log.
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  fmt::print(stderr, "simulating {} citizen cases (seed {})...", so.cases, so.seed);
+  if (tty) {
+    so.progress_every = std::max<std::size_t>(1, so.cases / 20);
+    so.progress = [](std::size_t done, std::size_t total) {
+      fmt::print(stderr, "\rsimulating citizen cases: {}/{}", done, total);
+      std::fflush(stderr);
+    };
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const simulation_summary s = run_simulation(registry, monitor, so);
   const double seconds =
