@@ -76,17 +76,35 @@ struct http_server::impl {
     acceptor.close(ignored);
     accept_retry.cancel();
     signals.cancel(ignored);
+    if (config().handle_signals) {
+      // A second Ctrl-C does not wait for the drain.
+      signals.async_wait([this](beast::error_code ec, int) {
+        if (ec) return;
+        log_error("second signal: closing every connection now");
+        force_close_all();
+      });
+    }
     drain_timer.expires_after(config().shutdown_timeout);
     drain_timer.async_wait([this](beast::error_code ec) {
       if (ec) return;   // cancelled: everything drained in time
-      for (const auto& s : hub->live()) s->force_close();
+      force_close_all();
     });
-    hub->set_on_drained([this] {
-      asio::post(control, [this] { drain_timer.cancel(); });
-    });
+    hub->set_on_drained([this] { asio::post(control, [this] { end_shutdown(); }); });
     const auto sessions = hub->live();
     for (const auto& s : sessions) s->notify_stop();
-    if (hub->size() == 0) drain_timer.cancel();
+    if (hub->size() == 0) end_shutdown();
+  }
+
+  // Runs on the control strand: nothing is left to wait for, so the last
+  // pending operations go and the I/O threads run out of work.
+  void end_shutdown() {
+    beast::error_code ignored;
+    drain_timer.cancel();
+    signals.cancel(ignored);
+  }
+
+  void force_close_all() {
+    for (const auto& s : hub->live()) s->force_close();
   }
 
   std::shared_ptr<detail::connection_hub> hub;

@@ -388,3 +388,21 @@ TEST_CASE("a port in use is reported, not crashed on", "[integration]") {
   http_server second(cfg, [](const http_request&) { return http_response{}; });
   CHECK_THROWS_WITH(second.start(), Catch::Contains("cannot listen on 127.0.0.1:"));
 }
+
+TEST_CASE("the drain timeout closes connections that do not finish", "[integration][concurrency]") {
+  server_config cfg = test_config();
+  cfg.read_timeout = std::chrono::minutes(5);   // only the drain timeout can end this upload
+  cfg.shutdown_timeout = std::chrono::milliseconds(100);
+  live_server s(cfg);
+  raw_client stuck(s.port(), std::chrono::seconds(60));
+  stuck.send("POST " + base + "/events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+             "Content-Length: 100\r\n\r\n");
+  REQUIRE(stuck.read_response().result_int() == 100);   // the server waits for the body
+  stuck.send("{\"ev");
+  s.server->stop();
+  s.server->stop();   // idempotent
+  auto stopped = std::async(std::launch::async, [&] { s.server->wait(); });
+  // A generous bound: without the drain timeout this would take five minutes.
+  REQUIRE(stopped.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  CHECK(stuck.wait_closed());
+}
