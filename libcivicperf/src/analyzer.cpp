@@ -88,8 +88,16 @@ struct transition_reason {
 
 transition_reason classify(const workflow_definition& def, const step_definition* from,
                            const step_definition* to, const step_snapshot* from_snap,
-                           const step_snapshot* to_snap, double mean_ms) {
+                           const step_snapshot* to_snap, double mean_ms, bool rework) {
   const std::string& to_name = to ? (to->name.empty() ? to->id : to->name) : def.id;
+  const std::string& from_name = from ? (from->name.empty() ? from->id : from->name) : def.id;
+  // Rework is the cause whatever else the wait looks like: the case went back.
+  if (rework && from == to)
+    return {"Rework: " + to_name + " was repeated",
+            "Reduce failures and invalid inputs at " + to_name + " so cases do not repeat it"};
+  if (rework)
+    return {"Rework: cases go back from " + from_name + " to " + to_name,
+            "Find out why cases return to " + to_name + " and fix the cause upstream"};
   if (to_snap && to_snap->queue.count > 0 && ms(to_snap->queue.mean()) >= mean_ms / 2) {
     return {"Queue backlog before " + to_name,
             "Consider adding more execution workers for " + to_name};
@@ -111,7 +119,6 @@ transition_reason classify(const workflow_definition& def, const step_definition
     return {"Waiting for external service " + name,
             "Consider asynchronous calls, caching or shorter timeouts for " + name};
   }
-  const std::string& from_name = from ? (from->name.empty() ? from->id : from->name) : def.id;
   return {"Hand-off delay between steps",
           "Consider automating the hand-off from " + from_name + " to " + to_name +
               " or notifying the next actor immediately"};
@@ -330,7 +337,7 @@ timing_report analyze_timing(const workflow_snapshot& snap, const workflow_defin
     if (e.rework) r.rework_transitions += e.count;
     if (e.average_transition_time_ms > threshold_ms) {
       auto why = classify(def, from, to, snap.find_step(t.from_step), snap.find_step(t.to_step),
-                          e.average_transition_time_ms);
+                          e.average_transition_time_ms, e.rework);
       r.bottleneck_transitions.push_back(
           {e.from_step + " -> " + e.to_step, e.from_step, e.to_step, e.average_transition_time_ms,
            e.count, e.average_transition_time_ms * static_cast<double>(e.count),
@@ -401,7 +408,7 @@ timing_report analyze_instance_timing(const instance_snapshot& inst,
     e.rework = back[k++];
     if (e.rework) r.rework_transitions += e.count;
     if (e.average_transition_time_ms > threshold_ms) {
-      auto why = classify(def, from, to, nullptr, nullptr, e.average_transition_time_ms);
+      auto why = classify(def, from, to, nullptr, nullptr, e.average_transition_time_ms, e.rework);
       r.bottleneck_transitions.push_back(
           {e.from_step + " -> " + e.to_step, e.from_step, e.to_step, e.average_transition_time_ms,
            e.count, e.average_transition_time_ms * static_cast<double>(e.count),

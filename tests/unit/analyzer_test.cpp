@@ -254,6 +254,12 @@ TEST_CASE("timing analysis: transitions, waits, reasons, completion averages", "
   CHECK(r.rework_transitions == 2);
 
   REQUIRE(r.bottleneck_transitions.size() == 5);   // all but a -> a (10 ms)
+  const auto rework = analyze_timing(branching_snapshot(), branching(), 5);
+  REQUIRE(rework.bottleneck_transitions.size() == 6);
+  CHECK(rework.bottleneck_transitions.back().transition == "a -> a");   // 10 ms x 2: least total
+  CHECK(rework.bottleneck_transitions.back().reason == "Rework: Step a was repeated");
+  CHECK(rework.bottleneck_transitions.back().suggestion ==
+        "Reduce failures and invalid inputs at Step a so cases do not repeat it");
   const auto& top = r.bottleneck_transitions[0];
   CHECK(top.transition == "c -> t2");
   CHECK(top.total_wait_time_ms == 4'800.0);
@@ -322,4 +328,21 @@ TEST_CASE("health counts steps with data and every execution", "[analyzer]") {
   CHECK(h.executor_metrics_count == 7);
   CHECK(h.total_tracked_executions == 1234);
   CHECK(h.open_instances == 3);
+}
+
+TEST_CASE("a transition back to an earlier step is rework with its own reason", "[analyzer]") {
+  workflow_snapshot snap = branching_snapshot();
+  snap.transitions.push_back(transition("b", "s", 60'000, 3));   // cases sent back to the start
+  const auto r = analyze_timing(snap, branching(), 5'000);
+  REQUIRE(r.step_transitions.size() == 7);
+  CHECK(r.step_transitions.back().rework);
+  CHECK(r.rework_transitions == 2 + 3);
+  REQUIRE(r.bottleneck_transitions.size() == 1);
+  CHECK(r.bottleneck_transitions[0].transition == "b -> s");
+  CHECK(r.bottleneck_transitions[0].reason == "Rework: cases go back from Step b to Step s");
+  CHECK(r.bottleneck_transitions[0].suggestion ==
+        "Find out why cases return to Step s and fix the cause upstream");
+  // The critical path ignores the back edge.
+  CHECK(analyze_bottlenecks(snap, branching(), 5'000, 1).critical_path_steps ==
+        std::vector<std::string>{"s", "b", "c", "t2"});
 }
