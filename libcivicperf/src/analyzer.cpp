@@ -125,16 +125,28 @@ transition_reason classify(const workflow_definition& def, const step_definition
 }
 
 std::vector<detail::observed_edge> observed(const workflow_snapshot& snap,
-                                            const workflow_definition& def) {
+                                            const detail::step_indexer& index) {
   std::vector<detail::observed_edge> edges;
   for (const auto& t : snap.transitions) {
-    const auto from = def.step_index(t.from_step);
-    const auto to = def.step_index(t.to_step);
+    const auto from = index(t.from_step);
+    const auto to = index(t.to_step);
     if (!from || !to || t.time.count == 0) continue;
-    edges.push_back({static_cast<std::uint32_t>(*from), static_cast<std::uint32_t>(*to),
-                     ms(t.time.mean())});
+    edges.push_back({*from, *to, ms(t.time.mean())});
   }
   return edges;
+}
+
+// The snapshot of each definition step, by definition index. Snapshots from
+// the monitor list steps in definition order, so this is usually O(1) a step.
+std::vector<const step_snapshot*> align(const workflow_snapshot& snap,
+                                        const workflow_definition& def) {
+  std::vector<const step_snapshot*> out(def.steps.size(), nullptr);
+  for (std::size_t i = 0; i < def.steps.size(); ++i) {
+    out[i] = i < snap.steps.size() && snap.steps[i].step_id == def.steps[i].id
+                 ? &snap.steps[i]
+                 : snap.find_step(def.steps[i].id);
+  }
+  return out;
 }
 
 }  // namespace
@@ -154,10 +166,13 @@ step_metrics_report analyze_step(const step_snapshot& s, const step_definition& 
     m.average_duration_ms = ms(s.execution.mean());
     m.min_duration_ms = ms(s.execution.min);
     m.max_duration_ms = ms(s.execution.max);
-    m.p50_duration_ms = quantile_ms(s.execution, 0.50);
-    m.p90_duration_ms = quantile_ms(s.execution, 0.90);
-    m.p95_duration_ms = quantile_ms(s.execution, 0.95);
-    m.p99_duration_ms = quantile_ms(s.execution, 0.99);
+    static constexpr double qs[] = {0.50, 0.90, 0.95, 0.99};
+    std::int64_t p[4] = {};
+    s.execution.quantiles(qs, p);
+    m.p50_duration_ms = ms(p[0]);
+    m.p90_duration_ms = ms(p[1]);
+    m.p95_duration_ms = ms(p[2]);
+    m.p99_duration_ms = ms(p[3]);
   }
   m.average_queue_time_ms = ms(s.queue.mean());
   m.average_validation_time_ms = ms(s.validation.mean());
@@ -191,8 +206,10 @@ workflow_performance_report analyze_workflow(const workflow_snapshot& snap,
   double success_sum = 0;
   double slowest = -1;
   double most_failing = 0;
-  for (const auto& step : def.steps) {
-    const step_snapshot* s = snap.find_step(step.id);
+  const auto aligned = align(snap, def);
+  for (std::size_t i = 0; i < def.steps.size(); ++i) {
+    const step_definition& step = def.steps[i];
+    const step_snapshot* s = aligned[i];
     if (!s || s->total_executions == 0) continue;
     step_metrics_report m = analyze_step(*s, step, opt);
     success_sum += m.success_rate;
@@ -233,9 +250,11 @@ bottleneck_report analyze_bottlenecks(const workflow_snapshot& snap,
   r.threshold_ms = threshold_ms;
   r.min_executions = min_executions;
 
+  const auto aligned = align(snap, def);
   std::vector<step_metrics_report> eligible;
-  for (const auto& step : def.steps) {
-    const step_snapshot* s = snap.find_step(step.id);
+  for (std::size_t i = 0; i < def.steps.size(); ++i) {
+    const step_definition& step = def.steps[i];
+    const step_snapshot* s = aligned[i];
     if (!s || s->total_executions == 0 || s->total_executions < min_executions) continue;
     eligible.push_back(analyze_step(*s, step, opt));
   }
@@ -300,13 +319,15 @@ bottleneck_report analyze_bottlenecks(const workflow_snapshot& snap,
   std::vector<double> step_ms(n, 0.0);
   std::vector<bool> has_data(n, false);
   for (std::size_t i = 0; i < n; ++i) {
-    const step_snapshot* s = snap.find_step(def.steps[i].id);
+    const step_snapshot* s = aligned[i];
     if (s && s->total_executions > 0) {
       has_data[i] = true;
       step_ms[i] = ms(s->execution.mean());
     }
   }
-  const auto path = detail::find_critical_path(def, step_ms, has_data, observed(snap, def));
+  const detail::step_indexer index(def);
+  const auto path =
+      detail::find_critical_path(def, index, step_ms, has_data, observed(snap, index));
   for (auto i : path.steps) r.critical_path_steps.push_back(def.steps[i].id);
   r.critical_path_time_ms = path.time_ms;
   return r;
@@ -317,13 +338,17 @@ timing_report analyze_timing(const workflow_snapshot& snap, const workflow_defin
   timing_report r;
   r.workflow_id = def.id;
   r.threshold_ms = threshold_ms;
-  const auto edges = observed(snap, def);
-  const auto back = detail::back_edges(def, edges);
+  const detail::step_indexer index(def);
+  const auto aligned = align(snap, def);
+  const auto edges = observed(snap, index);
+  const auto back = detail::back_edges(def, index, edges);
   std::size_t k = 0;
   for (const auto& t : snap.transitions) {
-    if (t.time.count == 0 || !def.find_step(t.from_step) || !def.find_step(t.to_step)) continue;
-    const step_definition* from = def.find_step(t.from_step);
-    const step_definition* to = def.find_step(t.to_step);
+    const auto from_i = index(t.from_step);
+    const auto to_i = index(t.to_step);
+    if (t.time.count == 0 || !from_i || !to_i) continue;
+    const step_definition* from = &def.steps[*from_i];
+    const step_definition* to = &def.steps[*to_i];
     transition_entry e;
     e.from_step = t.from_step;
     e.to_step = t.to_step;
@@ -336,7 +361,7 @@ timing_report analyze_timing(const workflow_snapshot& snap, const workflow_defin
     e.rework = back[k++];
     if (e.rework) r.rework_transitions += e.count;
     if (e.average_transition_time_ms > threshold_ms) {
-      auto why = classify(def, from, to, snap.find_step(t.from_step), snap.find_step(t.to_step),
+      auto why = classify(def, from, to, aligned[*from_i], aligned[*to_i],
                           e.average_transition_time_ms, e.rework);
       r.bottleneck_transitions.push_back(
           {e.from_step + " -> " + e.to_step, e.from_step, e.to_step, e.average_transition_time_ms,
@@ -380,13 +405,14 @@ timing_report analyze_instance_timing(const instance_snapshot& inst,
       it->second.push_back(t);
     }
   }
+  const detail::step_indexer index(def);
   std::vector<detail::observed_edge> edges;
   for (const auto& [key, times] : pairs) {
-    const auto from = def.step_index(key.first);
-    const auto to = def.step_index(key.second);
-    if (from && to) edges.push_back({static_cast<std::uint32_t>(*from), static_cast<std::uint32_t>(*to), 0});
+    const auto from = index(key.first);
+    const auto to = index(key.second);
+    if (from && to) edges.push_back({*from, *to, 0});
   }
-  const auto back = detail::back_edges(def, edges);
+  const auto back = detail::back_edges(def, index, edges);
   std::size_t k = 0;
   for (auto& [key, times] : pairs) {
     const step_definition* from = def.find_step(key.first);

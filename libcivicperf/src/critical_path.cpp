@@ -5,6 +5,12 @@
 #include <utility>
 
 namespace civicperf::detail {
+
+step_indexer::step_indexer(const workflow_definition& def) {
+  map_.reserve(def.steps.size());
+  for (std::uint32_t i = 0; i < def.steps.size(); ++i) map_.emplace(def.steps[i].id, i);
+}
+
 namespace {
 
 struct adjacency {
@@ -13,12 +19,13 @@ struct adjacency {
 };
 
 std::vector<std::vector<adjacency>> union_graph(const workflow_definition& def,
+                                                const step_indexer& index,
                                                 const std::vector<observed_edge>& edges) {
   std::vector<std::vector<adjacency>> g(def.steps.size());
   for (const auto& e : def.edges) {
-    const auto from = def.step_index(e.from);
-    const auto to = def.step_index(e.to);
-    if (from && to) g[*from].push_back({static_cast<std::uint32_t>(*to), -1});
+    const auto from = index(e.from);
+    const auto to = index(e.to);
+    if (from && to) g[*from].push_back({*to, -1});
   }
   for (std::size_t i = 0; i < edges.size(); ++i)
     g[edges[i].from].push_back({edges[i].to, static_cast<std::int64_t>(i)});
@@ -27,11 +34,11 @@ std::vector<std::vector<adjacency>> union_graph(const workflow_definition& def,
 
 }  // namespace
 
-std::vector<bool> back_edges(const workflow_definition& def,
+std::vector<bool> back_edges(const workflow_definition& def, const step_indexer& index,
                              const std::vector<observed_edge>& edges) {
   const std::size_t n = def.steps.size();
   std::vector<bool> back(edges.size(), false);
-  const auto g = union_graph(def, edges);
+  const auto g = union_graph(def, index, edges);
   enum class colour : std::uint8_t { white, grey, black };
   std::vector<colour> state(n, colour::white);
   std::vector<std::pair<std::uint32_t, std::size_t>> stack;   // node, next adjacency
@@ -39,7 +46,7 @@ std::vector<bool> back_edges(const workflow_definition& def,
   // Roots: the start steps in order, then anything not reached from them.
   std::vector<std::uint32_t> roots;
   for (const auto& s : def.start_steps)
-    if (auto i = def.step_index(s)) roots.push_back(static_cast<std::uint32_t>(*i));
+    if (auto i = index(s)) roots.push_back(*i);
   for (std::uint32_t i = 0; i < n; ++i) roots.push_back(i);
 
   for (std::uint32_t root : roots) {
@@ -67,7 +74,7 @@ std::vector<bool> back_edges(const workflow_definition& def,
   return back;
 }
 
-critical_path find_critical_path(const workflow_definition& def,
+critical_path find_critical_path(const workflow_definition& def, const step_indexer& index,
                                  const std::vector<double>& step_ms,
                                  const std::vector<bool>& step_has_data,
                                  const std::vector<observed_edge>& edges) {
@@ -77,7 +84,7 @@ critical_path find_critical_path(const workflow_definition& def,
   for (bool d : step_has_data) any_data = any_data || d;
   if (!any_data && edges.empty()) return out;
 
-  const std::vector<bool> back = back_edges(def, edges);
+  const std::vector<bool> back = back_edges(def, index, edges);
   std::vector<std::vector<std::size_t>> outgoing(n);
   std::vector<std::size_t> indegree(n, 0);
   for (std::size_t i = 0; i < edges.size(); ++i) {
@@ -91,7 +98,7 @@ critical_path find_critical_path(const workflow_definition& def,
   std::vector<double> best(n, unreachable);
   std::vector<std::uint32_t> pred(n, none);
   for (const auto& s : def.start_steps)
-    if (auto i = def.step_index(s)) best[*i] = step_ms[*i];
+    if (auto i = index(s)) best[*i] = step_ms[*i];
 
   // Kahn's order over the acyclic observed graph; relax edges as nodes pop.
   std::vector<std::uint32_t> ready;
@@ -114,7 +121,7 @@ critical_path find_critical_path(const workflow_definition& def,
 
   std::vector<bool> has_out(n, false);
   for (const auto& e : def.edges)
-    if (auto i = def.step_index(e.from)) has_out[*i] = true;
+    if (auto i = index(e.from)) has_out[*i] = true;
   const auto pick = [&](bool terminals_only) {
     std::uint32_t end = none;
     for (std::uint32_t i = 0; i < n; ++i) {

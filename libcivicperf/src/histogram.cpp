@@ -121,22 +121,41 @@ void log_histogram::merge(const log_histogram& other) {
 void log_histogram::clear() noexcept { *this = log_histogram{}; }
 
 std::optional<std::int64_t> log_histogram::quantile(double q) const noexcept {
-  if (count_ == 0) return std::nullopt;
-  q = std::clamp(q, 0.0, 1.0);
+  std::int64_t v = 0;
+  if (!quantiles(std::span<const double>(&q, 1), std::span<std::int64_t>(&v, 1))) return std::nullopt;
+  return v;
+}
+
+bool log_histogram::quantiles(std::span<const double> qs, std::span<std::int64_t> out) const noexcept {
+  if (count_ == 0 || qs.empty() || out.size() < qs.size()) return false;
   // Nearest rank; the small epsilon keeps 0.9 * 10 at rank 9, not 10.
-  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_) - 1e-9));
-  rank = std::clamp<std::uint64_t>(rank, 1, count_);
+  const auto rank_of = [&](double q) {
+    auto r = static_cast<std::uint64_t>(
+        std::ceil(std::clamp(q, 0.0, 1.0) * static_cast<double>(count_) - 1e-9));
+    return std::clamp<std::uint64_t>(r, 1, count_);
+  };
+  std::size_t next = 0;
+  std::uint64_t rank = rank_of(qs[0]);
   std::uint64_t seen = 0;
+  const auto take = [&](std::int64_t value) {
+    while (next < qs.size() && seen >= rank) {
+      out[next++] = value;
+      if (next < qs.size()) rank = rank_of(qs[next]);
+    }
+    return next == qs.size();
+  };
   // Negative values first, largest magnitude (smallest value) first.
   for (std::size_t i = negative_.counts.size(); i-- > 0;) {
+    if (negative_.counts[i] == 0) continue;
     seen += negative_.counts[i];
-    if (seen >= rank) return -midpoint(negative_.first + static_cast<std::uint32_t>(i));
+    if (take(-midpoint(negative_.first + static_cast<std::uint32_t>(i)))) return true;
   }
   for (std::size_t i = 0; i < positive_.counts.size(); ++i) {
+    if (positive_.counts[i] == 0) continue;
     seen += positive_.counts[i];
-    if (seen >= rank) return midpoint(positive_.first + static_cast<std::uint32_t>(i));
+    if (take(midpoint(positive_.first + static_cast<std::uint32_t>(i)))) return true;
   }
-  return std::nullopt;   // unreachable while counts and count_ agree
+  return next == qs.size();   // always true while counts and count_ agree
 }
 
 // Equal when they hold the same counts, whatever slack their windows carry.
@@ -186,6 +205,12 @@ std::optional<std::int64_t> value_stats::quantile(double q) const noexcept {
   auto v = histogram.quantile(q);
   if (v) *v = std::clamp(*v, min, max);
   return v;
+}
+
+bool value_stats::quantiles(std::span<const double> qs, std::span<std::int64_t> out) const noexcept {
+  if (!histogram.quantiles(qs, out)) return false;
+  for (std::size_t i = 0; i < qs.size(); ++i) out[i] = std::clamp(out[i], min, max);
+  return true;
 }
 
 }  // namespace civicperf

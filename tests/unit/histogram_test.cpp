@@ -146,3 +146,21 @@ TEST_CASE("value_stats keeps count, sum, min, max and clamps quantiles to them",
   CHECK(s.max == 10'000);
   CHECK(s.quantile(1.0) == 10'000);
 }
+
+TEST_CASE("several quantiles in one pass equal the single ones", "[histogram]") {
+  std::mt19937_64 rng(3);
+  log_histogram h;
+  value_stats s;
+  for (int i = 0; i < 5'000; ++i) {
+    const auto v = static_cast<std::int64_t>(rng() % 10'000'000) - 1'000'000;
+    h.record(v);
+    s.add(v);
+  }
+  const double qs[] = {0.0, 0.01, 0.5, 0.5, 0.9, 0.95, 0.99, 1.0};
+  std::int64_t out[8] = {};
+  REQUIRE(h.quantiles(qs, out));
+  for (std::size_t i = 0; i < 8; ++i) CHECK(out[i] == *h.quantile(qs[i]));
+  REQUIRE(s.quantiles(qs, out));
+  for (std::size_t i = 0; i < 8; ++i) CHECK(out[i] == *s.quantile(qs[i]));
+  CHECK_FALSE(log_histogram{}.quantiles(qs, out));
+}

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace civicperf {
@@ -36,6 +37,9 @@ class log_histogram {
   /// The value at quantile q in [0, 1] (nearest rank: the ceil(q*n)-th
   /// smallest), as the midpoint of its bucket; nullopt when empty.
   [[nodiscard]] std::optional<std::int64_t> quantile(double q) const noexcept;
+  /// Several quantiles in one pass over the buckets: `qs` ascending, `out`
+  /// the same size. False (and `out` untouched) when empty.
+  bool quantiles(std::span<const double> qs, std::span<std::int64_t> out) const noexcept;
 
   /// Bucket index of a non-negative value, and the inclusive value range of
   /// an index (exposed for tests and for exporters).
@@ -75,6 +79,8 @@ struct value_stats {
     return count > 0 ? static_cast<double>(sum) / static_cast<double>(count) : 0.0;
   }
   [[nodiscard]] std::optional<std::int64_t> quantile(double q) const noexcept;
+  /// Several quantiles in one pass (see log_histogram::quantiles), clamped to [min, max].
+  bool quantiles(std::span<const double> qs, std::span<std::int64_t> out) const noexcept;
   friend bool operator==(const value_stats&, const value_stats&) noexcept = default;
 };
 
