@@ -152,6 +152,7 @@ std::optional<timestamp> parse_log_timestamp(std::string_view text) noexcept {
 }
 
 lifecycle_kind classify_lifecycle(std::string_view text) noexcept {
+  if (text == "complete") return lifecycle_kind::complete;   // the usual spelling, at once
   const auto is = [&](std::string_view word) {
     if (text.size() != word.size()) return false;
     for (std::size_t i = 0; i < word.size(); ++i)
@@ -319,17 +320,36 @@ bool csv_reader::next_record(char*& begin, char*& end, std::uint64_t& newlines) 
       break;
     }
     if (nl != nullptr || eof_) {
-      // Quotes: find the first newline outside them.
+      // Quotes: find the first newline outside a quoted field. As in split(),
+      // a quote opens a field only at its start (a second quote right after a
+      // closing one is an escaped quote); elsewhere it is an ordinary byte.
       bool in_quotes = false;
+      bool field_start = true;
+      bool after_close = false;
       std::uint64_t count = 0;
       char* p = first;
       for (; p < last; ++p) {
-        if (*p == '"') {
-          in_quotes = !in_quotes;
-        } else if (*p == '\n') {
-          ++count;
-          if (!in_quotes) break;
+        const char c = *p;
+        if (in_quotes) {
+          if (c == '"') {
+            in_quotes = false;
+            after_close = true;
+          } else if (c == '\n') {
+            ++count;
+          }
+          continue;
         }
+        if (c == '"' && (field_start || after_close)) {
+          in_quotes = true;
+          field_start = after_close = false;
+          continue;
+        }
+        if (c == '\n') {
+          ++count;
+          break;
+        }
+        after_close = false;
+        field_start = c == sep_;
       }
       if (p < last) {
         begin = first;
@@ -501,6 +521,7 @@ void csv_reader::data_row(std::uint64_t line) {
 void csv_reader::run() {
   buf_.resize(chunk_bytes);
   bool have_header = false;
+  if (ctx_.options.separator != 0) sep_ = ctx_.options.separator;
   char* begin = nullptr;
   char* end = nullptr;
   std::uint64_t newlines = 0;

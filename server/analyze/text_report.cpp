@@ -46,9 +46,10 @@ void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
 std::string human_duration(double ms) {
   const double a = std::fabs(ms);
   const char* sign = ms < 0 ? "-" : "";
-  if (a < 1'000) return fmt::format("{}{:.0f} ms", sign, a);
-  if (a < 60'000) return fmt::format("{}{:.1f} s", sign, a / 1'000);
-  if (a < 3'600'000) return fmt::format("{}{:.1f} min", sign, a / 60'000);
+  // Each unit up to where its rounded value would read as the next one.
+  if (a < 999.5) return fmt::format("{}{:.0f} ms", sign, a);
+  if (a < 59'950) return fmt::format("{}{:.1f} s", sign, a / 1'000);
+  if (a < 3'597'000) return fmt::format("{}{:.1f} min", sign, a / 60'000);
   if (a < 48 * 3'600'000.0) return fmt::format("{}{:.1f} h", sign, a / 3'600'000);
   return fmt::format("{}{:.1f} d", sign, a / 86'400'000);
 }

@@ -94,6 +94,15 @@ TEST_CASE("csv: RFC 4180 quoting with separators, doubled quotes and newlines", 
   CHECK(events[1].line == 4);   // the quoted newline moved it down one line
   CHECK(events[2].activity == "multi\r\nline");
   CHECK(events[2].line == 5);
+  // A quote inside an unquoted field is an ordinary character (no quoting starts).
+  const auto inch = read_all("case:concept:name,concept:name,time:timestamp\n"
+                             "c1,5\" screen,2020-01-01 10:00:00Z\n"
+                             "c1,17\" screen,2020-01-01 11:00:00Z\n",
+                             "inch.csv", {});
+  REQUIRE(inch.size() == 2);
+  CHECK(inch[0].activity == "5\" screen");
+  CHECK(inch[1].activity == "17\" screen");
+  CHECK(inch[1].line == 3);
   CHECK(stats.records == 3);
   CHECK(stats.events == 3);
   CHECK(stats.format == eventlog_format::csv);

@@ -89,7 +89,9 @@ struct eventlog_options {
 /// A file that cannot be read as an event log: the message names the file
 /// and, where there is one, the line: `receipt.csv: line 12: invalid
 /// timestamp in column 'time:timestamp': '2011-13-01'`. `line()` is 0 for
-/// problems of the whole file (cannot open, missing column: line 1 then).
+/// problems of the whole file (cannot open, no events; a missing column is
+/// reported at the header's line).
+/// Thread safety: an immutable value, safe to read from any thread.
 class eventlog_error : public std::runtime_error {
  public:
   eventlog_error(std::string source, std::uint64_t line, std::string problem);
@@ -157,8 +159,9 @@ struct case_duration_summary {
 
 struct eventlog_import;
 
-/// The first pass over a log: its cases (O(cases) memory), activities and
-/// counts, and how many cases the replay will hold open at once. Keeps the
+/// The first pass over a log: its cases (O(cases) memory, about 150 bytes
+/// per case plus its id), activities and counts, and how many cases the
+/// replay will hold open at once. Keeps the
 /// file name (or, for a scan of text, a view of the text: keep it alive) for
 /// the replay.
 /// Thread safety: immutable after construction; replays of one scan may run
