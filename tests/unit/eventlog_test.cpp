@@ -229,7 +229,6 @@ TEST_CASE("ordering: ties keep file order, out-of-order cases are reordered", "[
 }
 
 TEST_CASE("ordering: roadtraffic's tied days keep the file order", "[eventlog]") {
-  const std::string path = std::string(CIVICPERF_TEST_DATA_DIR) + "/eventlogs/roadtraffic100traces.csv";
   for (const char* ext : {".csv", ".xes"}) {
     const std::string file =
         std::string(CIVICPERF_TEST_DATA_DIR) + "/eventlogs/roadtraffic100traces" + ext;
@@ -252,7 +251,6 @@ TEST_CASE("ordering: roadtraffic's tied days keep the file order", "[eventlog]")
     CHECK((penalty + 1)->step_id == "Payment");
     CHECK((penalty + 1)->started_at == penalty->started_at);
   }
-  (void)path;
 }
 
 TEST_CASE("intervals: durations, and negative transitions where activities overlap", "[eventlog]") {

@@ -159,8 +159,8 @@ struct case_duration_summary {
 
 struct eventlog_import;
 
-/// The first pass over a log: its cases (O(cases) memory, about 150 bytes
-/// per case plus its id), activities and counts, and how many cases the
+/// The first pass over a log: its cases (O(cases) memory, about 200 bytes
+/// per case with its id), activities and counts, and how many cases the
 /// replay will hold open at once. Keeps the
 /// file name (or, for a scan of text, a view of the text: keep it alive) for
 /// the replay.
