@@ -122,11 +122,15 @@ critical_path find_critical_path(const workflow_definition& def, const step_inde
   std::vector<bool> has_out(n, false);
   for (const auto& e : def.edges)
     if (auto i = index(e.from)) has_out[*i] = true;
+  std::vector<bool> listed_end(n, false);
+  for (const auto& s : def.end_steps)
+    if (auto i = index(s)) listed_end[*i] = true;
   const auto pick = [&](bool terminals_only) {
     std::uint32_t end = none;
     for (std::uint32_t i = 0; i < n; ++i) {
       if (best[i] == unreachable) continue;
-      const bool is_end = def.steps[i].type == step_type::terminal || !has_out[i];
+      const bool is_end =
+          def.steps[i].type == step_type::terminal || !has_out[i] || listed_end[i];
       if (terminals_only && !is_end) continue;
       if (!terminals_only && !step_has_data[i] && pred[i] == none) continue;
       if (end == none || best[i] > best[end]) end = i;

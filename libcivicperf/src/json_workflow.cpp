@@ -97,6 +97,7 @@ void tag_invoke(const bj::value_from_tag&, bj::value& jv, const workflow_definit
   } else {
     put_strings(o, "start_steps", d.start_steps);
   }
+  put_strings(o, "end_steps", d.end_steps);
   bj::array steps(o.storage());
   steps.reserve(d.steps.size());
   for (const auto& s : d.steps) steps.push_back(bj::value_from(s, o.storage()));

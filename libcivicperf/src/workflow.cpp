@@ -174,6 +174,9 @@ void validate_definition(const workflow_definition& def, std::string_view source
     }
     starts.push_back(it->second);
   }
+  for (const auto& s : def.end_steps) {
+    if (!index.contains(s)) fail(source, fmt::format("unknown end step '{}'", s));
+  }
 
   // Cycles: iterative depth-first search in definition order, so the step
   // named in the message is deterministic.

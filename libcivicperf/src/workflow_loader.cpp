@@ -54,7 +54,7 @@ class reader {
     const bj::object* top = root.if_object();
     if (top == nullptr) fail("", "the top level must be a JSON object");
     check_fields(*top, "", {"workflow_id", "name", "description", "version", "discovered",
-                            "start_step", "start_steps", "steps", "edges"});
+                            "start_step", "start_steps", "end_steps", "steps", "edges"});
 
     workflow_definition def;
     def.id = required_string(*top, "workflow_id", "");
@@ -83,6 +83,8 @@ class reader {
         def.edges.push_back(edge(edge_array[i], i));
       }
     }
+
+    if (top->contains("end_steps")) def.end_steps = string_array(*top, "end_steps", "");
 
     const bool has_one = top->contains("start_step");
     const bool has_many = top->contains("start_steps");

@@ -94,6 +94,10 @@ struct workflow_definition {
   std::vector<edge_definition> edges;
   /// Discovered from an event log: may contain cycles (rework).
   bool discovered = false;
+  /// The steps cases ended with (discovered workflows). A critical path may
+  /// end at them even when they have outgoing edges; empty for a defined
+  /// workflow, whose ends are its terminal steps.
+  std::vector<std::string> end_steps;
 
   [[nodiscard]] const step_definition* find_step(std::string_view step_id) const noexcept;
   /// Position of the step in `steps`, nullopt when unknown.
