@@ -78,6 +78,7 @@ workflow_definition workflow_discovery::build(std::string id, std::string name,
   end_steps.clear();
   for (std::size_t i = 0; i < n_; ++i)
     if (ends_[i] > 0) end_steps.push_back(step_names[i]);
+  def.end_steps = end_steps;   // the critical path may end where cases ended
   return def;
 }
 

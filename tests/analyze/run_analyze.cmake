@@ -6,11 +6,15 @@
 string(REPLACE "|" ";" ARGS "${ARGS}")
 string(REPLACE "|" ";" SAME_AS "${SAME_AS}")
 file(MAKE_DIRECTORY "${WORK}")
-file(WRITE "${WORK}/bad.csv"
+# Tests run in parallel and each writes bad.csv: write a private copy and
+# rename it into place (atomic), so no test ever reads a half-written file.
+string(RANDOM LENGTH 12 _tmp)
+file(WRITE "${WORK}/bad.csv.${_tmp}"
   "case:concept:name,concept:name,time:timestamp\n"
   "c1,a,2020-01-01 10:00:00+01:00\n"
   "c1,b,later\n"
   "c1,c,2020-01-01 12:00:00+01:00\n")
+file(RENAME "${WORK}/bad.csv.${_tmp}" "${WORK}/bad.csv")
 
 execute_process(COMMAND "${ANALYZE}" ${ARGS}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)

@@ -213,7 +213,8 @@ struct eventlog_import {
   /// observed directly-follows pair (grouped by source step in step order,
   /// the most frequent successor first, so that the analyzer's depth-first
   /// rework classification follows the main flow), the first
-  /// activities of cases as start steps, `discovered = true`. It passes
+  /// activities of cases as start steps, their last activities as
+  /// `end_steps`, `discovered = true`. It passes
   /// validate_definition.
   workflow_definition workflow;
   /// Activities that cases ended with, in step order. They may have outgoing
