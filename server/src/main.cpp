@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -80,6 +82,57 @@ void simulate(step_registry& registry, performance_monitor& monitor, const serve
              format_iso8601(s.first_arrival), format_iso8601(s.last_event), seconds);
 }
 
+// Progress of an import on stderr, about once a second, for large logs.
+std::function<void(const eventlog_progress&)> import_progress(const std::string& path) {
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  return [path, last](const eventlog_progress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::seconds(1)) return;
+    *last = now;
+    if (p.bytes_total > 0)
+      fmt::print(stderr, "importing {}: pass {}/2, {:.0f}% ({} records)\n", path, p.pass,
+                 100.0 * static_cast<double>(p.bytes_read) / static_cast<double>(p.bytes_total),
+                 p.records);
+    else
+      fmt::print(stderr, "importing {}: pass {}/2, {} records\n", path, p.pass, p.records);
+  };
+}
+
+eventlog_scan scan_log(const import_option& imp, bool skip_bad) {
+  eventlog_options eo;
+  eo.skip_bad = skip_bad;
+  eo.progress = import_progress(imp.path);
+  try {
+    return scan_eventlog(imp.path, eo);
+  } catch (const eventlog_error& e) {
+    throw config_error(fmt::format("--import: {}", e.what()));
+  }
+}
+
+void import_log(step_registry& registry, performance_monitor& monitor, const eventlog_scan& scan,
+                const import_option& imp) {
+  const auto t0 = std::chrono::steady_clock::now();
+  eventlog_import result;
+  try {
+    result = replay_eventlog(scan, monitor, imp.workflow_id, import_progress(imp.path));
+    registry.add_workflow(result.workflow);
+  } catch (const eventlog_error& e) {
+    throw config_error(fmt::format("--import: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw config_error(fmt::format("--import {}: {}", imp.path, e.what()));
+  } catch (const definition_error& e) {
+    throw config_error(fmt::format("--import {}: {}", imp.path, e.what()));
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string skipped;
+  if (scan.stats().skipped > 0)
+    skipped = fmt::format(", {} malformed records skipped", scan.stats().skipped);
+  fmt::print("imported {} as workflow '{}': {} cases, {} events, {} activities{}, in {:.2f} s\n",
+             imp.path, result.workflow.id, result.cases, result.events,
+             result.workflow.steps.size(), skipped, seconds);
+}
+
 int run(const server_options& opt) {
   const std::string token = read_token(opt);
 
@@ -96,8 +149,17 @@ int run(const server_options& opt) {
     if (registry.list_workflows().empty())
       throw config_error(fmt::format("--workflows: no *.json definitions in '{}'", opt.workflows_dir));
   }
-  performance_monitor monitor;
+  // Event logs are scanned first: the monitor needs room for the cases an
+  // import holds open at once.
+  std::vector<eventlog_scan> scans;
+  monitor_options mo;
+  for (const auto& imp : opt.imports) {
+    scans.push_back(scan_log(imp, opt.skip_bad));
+    mo.max_open_instances += static_cast<std::size_t>(scans.back().max_open_cases());
+  }
+  performance_monitor monitor(mo);
   for (const auto& def : registry.workflows()) monitor.add_workflow(*def);
+  for (std::size_t i = 0; i < scans.size(); ++i) import_log(registry, monitor, scans[i], opt.imports[i]);
 
   if (opt.simulate && *opt.simulate > 0) simulate(registry, monitor, opt);
 

@@ -69,6 +69,12 @@ Options:
   --simulate N            simulate N citizen cases before serving, so the
                           reports show real bottlenecks
   --seed S                simulation seed (default 1)
+  --import FILE           import a CSV or XES event log before serving; its
+                          discovered workflow is served like the others
+                          (repeatable; not persisted: imported at each start)
+  --workflow-id ID        name the workflow of the preceding --import
+                          (default: the file name without its extension)
+  --skip-bad              imports skip malformed rows and report how many
   --token-file PATH       require "Authorization: Bearer <token>" on every POST;
                           the token is the file's first line (env CIVICPERF_TOKEN
                           works too)
@@ -130,6 +136,21 @@ server_options parse_options(std::span<const std::string_view> args) {
       o.simulate = static_cast<std::size_t>(parse_unsigned(name, value(), 0, 100'000'000));
     } else if (name == "seed") {
       o.seed = parse_unsigned(name, value(), 0, std::numeric_limits<std::uint64_t>::max());
+    } else if (name == "import") {
+      o.imports.push_back(import_option{std::string(value()), {}});
+      if (o.imports.back().path.empty()) throw options_error("--import: expected a file");
+    } else if (name == "workflow-id") {
+      const std::string_view id = value();
+      if (o.imports.empty())
+        throw options_error("--workflow-id names the workflow of a preceding --import FILE");
+      if (!o.imports.back().workflow_id.empty())
+        throw options_error(fmt::format("--workflow-id: '{}' already names the workflow of {}",
+                                        o.imports.back().workflow_id, o.imports.back().path));
+      if (id.empty()) throw options_error("--workflow-id: expected a workflow id");
+      o.imports.back().workflow_id = std::string(id);
+    } else if (name == "skip-bad") {
+      flag();
+      o.skip_bad = true;
     } else if (name == "token-file") {
       o.token_file = std::string(value());
       if (o.token_file.empty()) throw options_error("--token-file: expected a path");

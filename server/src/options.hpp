@@ -10,8 +10,15 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace civicperf::server {
+
+/// An event log to import before serving (--import FILE [--workflow-id ID]).
+struct import_option {
+  std::string path;
+  std::string workflow_id;   ///< empty: the file name without its extension
+};
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -28,6 +35,8 @@ struct server_options {
   std::string token_file;
   std::optional<std::size_t> simulate;                ///< cases to simulate before serving
   std::uint64_t seed = 1;
+  std::vector<import_option> imports;                 ///< event logs, in order
+  bool skip_bad = false;                              ///< imports skip malformed rows
   bool help = false;
   bool version = false;
 };

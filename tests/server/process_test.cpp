@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json.hpp>
+
 #include "test_support.hpp"
 
 extern char** environ;
@@ -172,4 +174,45 @@ TEST_CASE("civicperf-server: serves on the printed port and stops on SIGTERM wit
   c.signal(SIGTERM);
   CHECK(c.wait_exit() == 0);
   CHECK_THAT(c.err(), Catch::Contains("stopped"));
+}
+
+TEST_CASE("civicperf-server: --import serves an event log's discovered workflow", "[process]") {
+  const std::string log = std::string(CIVICPERF_TEST_DATA_DIR) + "/eventlogs/running-example.csv";
+  child c({"--port", "0", "--threads", "1", "--import", log, "--workflow-id", "compensation"});
+  // running-example: 6 cases, 42 events, 8 activities (tests/data/eventlogs/README.md).
+  c.wait_for_line(std::regex(
+      "^imported .*running-example\\.csv as workflow 'compensation': 6 cases, 42 events, 8 activities"));
+  const auto m = c.wait_for_line(std::regex(R"(^civicperf-server listening on http://127\.0\.0\.1:(\d+)$)"));
+  civicperf::server::test::raw_client client(static_cast<std::uint16_t>(std::stoi(m[1].str())));
+  const auto perf = boost::json::parse(
+      client.request("GET", "/api/v1/performance/workflows/compensation/performance").body());
+  CHECK(perf.at("total_instances").as_int64() == 6);
+  CHECK(perf.at("completed_instances").as_int64() == 6);
+  CHECK(perf.at("terminal_status_counts").at("COMPLETED").as_int64() == 6);
+  // "decide" occurs 9 times in the log.
+  const auto decide = boost::json::parse(
+      client.request("GET", "/api/v1/performance/steps/decide/metrics?workflow_id=compensation").body());
+  CHECK(decide.at("total_executions").as_int64() == 9);
+  CHECK(client.request("GET", "/api/v1/performance/workflows/compensation/bottlenecks").result_int() == 200);
+  c.signal(SIGTERM);
+  CHECK(c.wait_exit() == 0);
+}
+
+TEST_CASE("civicperf-server: bad imports are refused at start", "[process]") {
+  {
+    child c({"--workflow-id", "x"});
+    CHECK(c.wait_exit() == 2);
+    CHECK_THAT(c.err(), Catch::Contains("--workflow-id names the workflow of a preceding --import"));
+  }
+  {
+    child c({"--import", "/nonexistent-civicperf-log.csv"});
+    CHECK(c.wait_exit() == 2);
+    CHECK_THAT(c.err(), Catch::Contains("/nonexistent-civicperf-log.csv: cannot open"));
+  }
+  {
+    const std::string log = std::string(CIVICPERF_TEST_DATA_DIR) + "/eventlogs/running-example.csv";
+    child c({"--import", log, "--workflow-id", "citizen_registration_v1"});
+    CHECK(c.wait_exit() == 2);
+    CHECK_THAT(c.err(), Catch::Contains("'citizen_registration_v1' is already"));
+  }
 }
