@@ -310,7 +310,18 @@ void durable_recorder::impl::run() {
       }
       settle(group, 0);
     } else {
-      commit(group);
+      try {
+        commit(group);
+      } catch (...) {   // out of memory around the append: unsettled batches fail, the writer lives
+        const std::string error = what_of(std::current_exception());
+        std::vector<std::shared_ptr<recorder_entry>> rest;
+        for (auto& e : group) {
+          if (e->finished) continue;
+          if (e->outcome.stored.first_seq == 0 && e->outcome.ok()) e->outcome.error = error;
+          rest.push_back(e);
+        }
+        settle(rest, 0);
+      }
     }
   }
 }

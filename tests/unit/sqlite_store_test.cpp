@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,6 +342,7 @@ TEST_CASE("sqlite store: every field of a result reads back equal, across a reop
   temp_dir dir;
   const std::string file = dir.file("events.db");
 
+  static constexpr char odd_text[] = "nul\0inside and \xff\xfe not UTF-8";
   step_result full = make_result("w", "case-ü-1", "b", step_status::failed, -5000, 250, 1250);
   full.outputs = value::make_object(
       {{"ok", false},
@@ -348,7 +350,7 @@ TEST_CASE("sqlite store: every field of a result reads back equal, across a reop
        {"x", 2.0},
        {"big", value(std::numeric_limits<long long>::max())},
        {"tiny", 1e-300},
-       {"text", std::string("nul\0inside and \xff\xfe not UTF-8", 31)},
+       {"text", std::string(odd_text, sizeof odd_text - 1)},
        {"list", value::make_array({1, "two", value(), value::make_object({{"deep", 3.25}})})}});
   full.error = "approver unavailable: \"quoted\"\n";
   full.execution_duration = std::chrono::milliseconds(-3);
@@ -844,4 +846,71 @@ TEST_CASE("sqlite store: synchronous=NORMAL stores the same, flush checkpoints",
   }
   sqlite_store store(file);
   CHECK(store.size().events == 6);
+}
+
+TEST_CASE("sqlite store: SIGKILL during ingestion loses no acknowledged batch, leaves no partial one",
+          "[sqlite_store][crash]") {
+  const auto batch_size = [](int i) { return static_cast<std::size_t>(1 + (i * 37) % 200); };
+  for (const int kill_after : {3, 20, 45}) {
+    temp_dir dir;
+    const std::string file = dir.file("crash.db");
+    int acks[2];
+    REQUIRE(::pipe(acks) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {   // the ingesting process: acknowledges each batch once record() returned
+      ::close(acks[0]);
+      try {
+        sqlite_store store(file);
+        performance_monitor monitor;
+        durable_recorder recorder(monitor, store);
+        recorder.add_workflow(small_workflow());
+        for (int i = 0;; ++i) {
+          std::vector<step_result> b;
+          for (std::size_t k = 0; k < batch_size(i); ++k) {
+            step_result r = make_result("w", "b" + std::to_string(i), "a", step_status::completed,
+                                        0, 1, 2);
+            r.step_version = std::to_string(k);
+            b.push_back(std::move(r));
+          }
+          recorder.record(b);
+          if (::write(acks[1], &i, sizeof i) != static_cast<ssize_t>(sizeof i)) ::_exit(2);
+        }
+      } catch (...) {
+        ::_exit(1);
+      }
+    }
+    ::close(acks[1]);
+    int acknowledged = -1;
+    int v = 0;
+    while (acknowledged + 1 < kill_after && ::read(acks[0], &v, sizeof v) == sizeof v) acknowledged = v;
+    ::kill(pid, SIGKILL);
+    while (::read(acks[0], &v, sizeof v) == sizeof v) acknowledged = v;   // sent before it died
+    ::close(acks[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+    REQUIRE(acknowledged + 1 >= kill_after);
+
+    sqlite_store store(file);
+    int batches = 0;
+    std::int64_t events = 0;
+    store.read(1, [&](const stored_batch& b) {
+      CHECK(b.events.size() == batch_size(batches));   // whole
+      for (std::size_t k = 0; k < b.events.size(); ++k) {
+        CHECK(b.events[k].instance_id == "b" + std::to_string(batches));   // in order
+        CHECK(b.events[k].step_version == std::to_string(k));
+      }
+      events += static_cast<std::int64_t>(b.events.size());
+      ++batches;
+      return true;
+    });
+    CHECK(batches >= acknowledged + 1);   // nothing acknowledged is lost
+    CHECK(batches <= acknowledged + 2);   // at most the one committed but not yet acknowledged
+    CHECK(store.size().events == events);
+    CHECK(store.definitions() == std::vector<workflow_definition>{small_workflow()});
+    store.close();
+    CHECK(listing(dir.path) == std::vector<std::string>{"crash.db"});
+  }
 }

@@ -11,6 +11,21 @@
 /// recorded them live. No SQLite or Boost type appears here: the SQLite
 /// implementation is in <civicperf/sqlite_store.hpp>, and a PostgreSQL one
 /// would implement the same interface (see event_store).
+///
+/// A durable service, start to end:
+/// \code
+///   sqlite_store store("civicperf.db");        // store_error: report it, exit non-zero
+///   performance_monitor monitor;
+///   for (const auto& def : workflows) monitor.add_workflow(def);   // configured + store.definitions()
+///   for (const auto& def : workflows) store.put_definition(def);  // no write when unchanged
+///   durable_recorder recorder(monitor, store);
+///   const replay_summary r = recorder.replay();  // before anything is recorded
+///   // each accepted batch, after validating all of it:
+///   const record_outcome o = recorder.record(batch);   // durable and folded; store_error: nothing kept
+///   // shutdown, once nothing records any more:
+///   recorder.close();
+///   store.close();
+/// \endcode
 
 #include <chrono>
 #include <cstdint>
@@ -33,6 +48,7 @@ namespace civicperf {
 /// A store that cannot be opened, read or written. The message names the
 /// store (for SQLite: the file) and the problem, e.g.
 /// `/var/lib/civicperf.db: locked by another process (is another civicperf-server using it?)`.
+/// Thread safety: an immutable exception object.
 class store_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -62,6 +62,11 @@ struct sqlite_store_options {
 /// events' rowids, consecutive from 1; a `batches` table keeps each batch's
 /// (id, first_seq, count) so reads give back the original batches.
 ///
+/// The lock is a POSIX advisory lock: closing *any* descriptor of the file
+/// in this process (copying it for a backup, say) silently drops it, so
+/// nothing else in the process may open the database file while the store is
+/// open (SQLite's own connections are exempt).
+///
 /// Thread safety: every member function may be called concurrently; one
 /// connection behind one mutex (appends are serialised — group them with
 /// durable_recorder).
