@@ -137,6 +137,8 @@ bool log_histogram::quantiles(std::span<const double> qs, std::span<std::int64_t
   std::size_t next = 0;
   std::uint64_t rank = rank_of(qs[0]);
   std::uint64_t seen = 0;
+  // Called once the running count reaches the next rank: the bucket's
+  // midpoint answers every quantile whose rank falls in it.
   const auto take = [&](std::int64_t value) {
     while (next < qs.size() && seen >= rank) {
       out[next++] = value;
@@ -146,14 +148,14 @@ bool log_histogram::quantiles(std::span<const double> qs, std::span<std::int64_t
   };
   // Negative values first, largest magnitude (smallest value) first.
   for (std::size_t i = negative_.counts.size(); i-- > 0;) {
-    if (negative_.counts[i] == 0) continue;
     seen += negative_.counts[i];
-    if (take(-midpoint(negative_.first + static_cast<std::uint32_t>(i)))) return true;
+    if (seen >= rank && take(-midpoint(negative_.first + static_cast<std::uint32_t>(i))))
+      return true;
   }
   for (std::size_t i = 0; i < positive_.counts.size(); ++i) {
-    if (positive_.counts[i] == 0) continue;
     seen += positive_.counts[i];
-    if (take(midpoint(positive_.first + static_cast<std::uint32_t>(i)))) return true;
+    if (seen >= rank && take(midpoint(positive_.first + static_cast<std::uint32_t>(i))))
+      return true;
   }
   return next == qs.size();   // always true while counts and count_ agree
 }
