@@ -316,8 +316,9 @@ class durable_recorder {
   /// is recorded. Same fold as replay(); running it on the thread that later
   /// folds live batches keeps them in one recording shard of the monitor, so
   /// floating-point sums (memory) add up in exactly the same order after every
-  /// restart. Throws std::logic_error once something was recorded, store_error
-  /// when the store cannot be read.
+  /// restart. options.progress is called on the writer thread. Throws
+  /// std::logic_error once something was recorded, store_error when the store
+  /// cannot be read.
   replay_summary replay(const replay_options& options = {});
 
   /// Synchronous: appends the batch, waits for its commit, folds it. Throws
