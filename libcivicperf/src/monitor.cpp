@@ -175,6 +175,7 @@ void performance_monitor::impl::apply(const workflow_info& wf, std::uint32_t ste
   std::lock_guard guard(s.lock);
   try {
     detail::workflow_aggregate& w = workflow_in(s, wf);
+    ++w.version;
     auto& slot = w.steps[step];
     if (!slot) slot = std::make_unique<detail::step_aggregate>();
     detail::step_aggregate& a = *slot;
@@ -220,7 +221,11 @@ void performance_monitor::impl::apply(const workflow_info& wf, std::uint32_t ste
       w.waiting_sum += f.completion_us - f.active_us;
       w.count_terminal(f.terminal_status);
     }
-    if (f.evicted) ++workflow_in(s, *v.workflows[f.evicted_workflow]).evicted;
+    if (f.evicted) {
+      detail::workflow_aggregate& other = workflow_in(s, *v.workflows[f.evicted_workflow]);
+      ++other.evicted;
+      ++other.version;
+    }
   } catch (...) {
     // Out of memory while creating an aggregate for the first time: the result
     // is dropped rather than thrown into the caller's workflow.
@@ -393,6 +398,7 @@ bool performance_monitor::complete_instance(std::string_view workflow_id,
   std::lock_guard guard(s.lock);
   try {
     detail::workflow_aggregate& agg = impl::workflow_in(s, wf);
+    ++agg.version;
     ++agg.completed;
     agg.completion.add(f.completion_us);
     agg.active_sum += f.active_us;
@@ -532,6 +538,26 @@ std::optional<instance_snapshot> performance_monitor::instance(std::string_view 
     out.events.push_back(std::move(ev));
   }
   return out;
+}
+
+std::uint64_t performance_monitor::version(std::string_view workflow_id) const noexcept {
+  const registry_view& v = *impl_->view.load(std::memory_order_acquire);
+  const auto w = v.by_id.find(workflow_id);
+  if (w == v.by_id.end()) return 0;
+  std::uint64_t sum = 0;
+  impl_->for_each_aggregate(*v.workflows[w->second],
+                            [&](const detail::workflow_aggregate& agg) { sum += agg.version; });
+  return sum;
+}
+
+std::uint64_t performance_monitor::version() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& s : impl_->shards) {
+    std::lock_guard guard(s.lock);
+    for (const auto& w : s.workflows)
+      if (w) sum += w->version;
+  }
+  return sum;
 }
 
 monitor_totals performance_monitor::totals() const {

@@ -48,6 +48,7 @@ struct workflow_aggregate {
   std::vector<std::unique_ptr<transition_aggregate>> transitions;   // from * n + to, lazily
   std::vector<std::uint32_t> present_transitions;                   // indices in use
 
+  std::uint64_t version = 0;   // bumped by every change (performance_monitor::version)
   std::int64_t opened = 0;
   std::int64_t completed = 0;
   std::int64_t evicted = 0;

@@ -8,7 +8,7 @@ namespace civicperf::server::handlers {
 
 http_response health(handler_context& ctx, const route_request& rr) {
   rr.query.allow_only({});
-  return json_response(boost::json::value_from(analyze_health(ctx.monitor.totals())));
+  return report_response(analyze_health(ctx.monitor.totals()));
 }
 
 }  // namespace civicperf::server::handlers

@@ -128,11 +128,14 @@ http_response step_metrics(handler_context& ctx, const route_request& rr) {
   rr.query.allow_only({"workflow_id"});
   const auto workflow_id = rr.query.text("workflow_id");
   const step_lookup found = require_step(ctx.registry, workflow_id.value_or(""), rr.params[0]);
-  auto snap = ctx.monitor.step(found.workflow->id, found.step->id);
-  if (!snap)
-    throw std::logic_error(fmt::format("step '{}' of workflow '{}' is not monitored",
-                                       found.step->id, found.workflow->id));
-  return json_response(bj::value_from(analyze_step(*snap, *found.step, ctx.config.analysis)));
+  const std::string key = fmt::format("metrics\n{}\n{}", found.workflow->id, found.step->id);
+  return ctx.cache.get(key, ctx.monitor.version(found.workflow->id), [&] {
+    auto snap = ctx.monitor.step(found.workflow->id, found.step->id);
+    if (!snap)
+      throw std::logic_error(fmt::format("step '{}' of workflow '{}' is not monitored",
+                                         found.step->id, found.workflow->id));
+    return report_response(analyze_step(*snap, *found.step, ctx.config.analysis));
+  });
 }
 
 http_response execute_step(handler_context& ctx, const route_request& rr) {

@@ -47,8 +47,10 @@ http_response list_workflows(handler_context& ctx, const route_request& rr) {
 http_response workflow_performance(handler_context& ctx, const route_request& rr) {
   rr.query.allow_only({});
   const auto def = require_workflow(ctx.registry, rr.params[0]);
-  const auto snap = require_snapshot(ctx.monitor, def->id);
-  return json_response(bj::value_from(analyze_workflow(snap, *def, ctx.config.analysis)));
+  return ctx.cache.get("performance\n" + def->id, ctx.monitor.version(def->id), [&] {
+    const auto snap = require_snapshot(ctx.monitor, def->id);
+    return report_response(analyze_workflow(snap, *def, ctx.config.analysis));
+  });
 }
 
 http_response workflow_bottlenecks(handler_context& ctx, const route_request& rr) {
@@ -58,9 +60,12 @@ http_response workflow_bottlenecks(handler_context& ctx, const route_request& rr
   const std::int64_t min_executions =
       rr.query.non_negative_integer("min_executions").value_or(ctx.config.analysis.min_executions);
   const auto def = require_workflow(ctx.registry, rr.params[0]);
-  const auto snap = require_snapshot(ctx.monitor, def->id);
-  return json_response(bj::value_from(
-      analyze_bottlenecks(snap, *def, threshold, min_executions, ctx.config.analysis)));
+  const std::string key = fmt::format("bottlenecks\n{}\n{}\n{}", def->id, threshold, min_executions);
+  return ctx.cache.get(key, ctx.monitor.version(def->id), [&] {
+    const auto snap = require_snapshot(ctx.monitor, def->id);
+    return report_response(
+        analyze_bottlenecks(snap, *def, threshold, min_executions, ctx.config.analysis));
+  });
 }
 
 http_response timing_analysis(handler_context& ctx, const route_request& rr) {
@@ -75,11 +80,13 @@ http_response timing_analysis(handler_context& ctx, const route_request& rr) {
       throw api_error(404, fmt::format("Instance '{}' not found in workflow '{}' (only open and "
                                        "recently completed cases are kept)",
                                        *instance_id, def->id));
-    return json_response(
-        bj::value_from(analyze_instance_timing(*inst, *def, threshold, ctx.config.analysis)));
+    return report_response(analyze_instance_timing(*inst, *def, threshold, ctx.config.analysis));
   }
-  const auto snap = require_snapshot(ctx.monitor, def->id);
-  return json_response(bj::value_from(analyze_timing(snap, *def, threshold, ctx.config.analysis)));
+  const std::string key = fmt::format("timing\n{}\n{}", def->id, threshold);
+  return ctx.cache.get(key, ctx.monitor.version(def->id), [&] {
+    const auto snap = require_snapshot(ctx.monitor, def->id);
+    return report_response(analyze_timing(snap, *def, threshold, ctx.config.analysis));
+  });
 }
 
 }  // namespace civicperf::server::handlers

@@ -4,7 +4,9 @@
 /// `{"detail": ...}` with a status; handlers throw api_error and the service
 /// turns it into a response.
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -33,6 +35,16 @@ class api_error : public std::runtime_error {
 
 /// 200 (or `status`) with `jv` serialized by civicperf::to_json_text.
 [[nodiscard]] http_response json_response(const boost::json::value& jv, unsigned status = 200);
+
+/// 200 with a report (any type civicperf/json.hpp converts). The JSON tree
+/// is built in a monotonic arena on the stack and serialized at once: a report
+/// costs a few allocations instead of one per member.
+template <class Report>
+[[nodiscard]] http_response report_response(const Report& report) {
+  unsigned char arena[16 * 1024];
+  boost::json::monotonic_resource resource(arena, sizeof arena);
+  return json_response(boost::json::value_from(report, boost::json::storage_ptr(&resource)));
+}
 
 /// `{"detail": detail, ...extra}` with `status`.
 [[nodiscard]] http_response error_response(unsigned status, std::string_view detail,

@@ -46,7 +46,7 @@ service::service(step_registry& registry, performance_monitor& monitor, clock_so
       clock_(clock),
       config_(std::move(config)),
       executor_(registry, &monitor, clock),
-      context_{registry_, monitor_, executor_, clock_, config_} {
+      context_{registry_, monitor_, executor_, clock_, config_, cache_} {
   for (const auto& def : registry_.workflows()) monitor_.add_workflow(*def);
   if (!config_.log_error)
     config_.log_error = [](std::string_view message) {

@@ -15,6 +15,7 @@
 #include "civicperf/time.hpp"
 #include "http_types.hpp"
 #include "json_response.hpp"
+#include "report_cache.hpp"
 #include "router.hpp"
 
 namespace civicperf::server {
@@ -41,6 +42,7 @@ struct handler_context {
   step_executor& executor;
   clock_source& clock;
   const service_config& config;
+  report_cache& cache;   ///< rendered reports, keyed by request, valid while the data is unchanged
 };
 
 /// Routes requests to the handlers of the API and turns every failure into a
@@ -66,6 +68,7 @@ class service {
   }
 
   [[nodiscard]] const service_config& config() const noexcept { return config_; }
+  [[nodiscard]] const report_cache& cache() const noexcept { return cache_; }
 
  private:
   [[nodiscard]] http_response dispatch(const http_request& request);
@@ -76,6 +79,7 @@ class service {
   clock_source& clock_;
   service_config config_;
   step_executor executor_;
+  report_cache cache_;
   handler_context context_;
   router router_;
 };

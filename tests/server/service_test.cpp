@@ -388,3 +388,37 @@ TEST_CASE("an internal error is a logged 500 with a generic detail", "[service]"
   CHECK_THAT(logged[0], Catch::Contains("validator exploded"));
   CHECK(f.get(base + "/health").status == 200);   // and the service carries on
 }
+
+TEST_CASE("repeated report requests are answered from the cache until the data changes",
+          "[service]") {
+  service_fixture f;
+  const std::string bottlenecks =
+      base + "/workflows/citizen_registration_v1/bottlenecks?min_executions=1";
+  const std::string event = R"({"events":[{"workflow_id":"citizen_registration_v1",)"
+                            R"("instance_id":"c-1","step_id":"validate_identity","status":"completed",)"
+                            R"("started_at":"2025-07-03T10:30:00Z","completed_at":"2025-07-03T10:30:09Z"}]})";
+  REQUIRE(f.post(base + "/events", event).status == 200);
+  const auto first = f.get(bottlenecks);
+  const auto hits = f.api->cache().hits();
+  const auto second = f.get(bottlenecks);
+  CHECK(f.api->cache().hits() == hits + 1);
+  CHECK(second.body == first.body);
+  CHECK(body_json(first).at("slowest_steps").as_array().size() == 1);   // 9 s > 5 s
+
+  // Other parameters are another report.
+  const auto higher = f.get(base + "/workflows/citizen_registration_v1/bottlenecks?min_executions=1&threshold_ms=10000");
+  CHECK(body_json(higher).at("slowest_steps").as_array().empty());
+
+  // New data: recomputed, never stale.
+  const std::string again = R"({"events":[{"workflow_id":"citizen_registration_v1",)"
+                            R"("instance_id":"c-2","step_id":"validate_identity","status":"completed",)"
+                            R"("started_at":"2025-07-03T11:00:00Z","completed_at":"2025-07-03T11:00:01Z"}]})";
+  REQUIRE(f.post(base + "/events", again).status == 200);
+  const auto third = f.get(bottlenecks);
+  CHECK(third.body != first.body);
+  // (9 s + 1 s) / 2 = 5 s is not above the 5 s threshold any more.
+  CHECK(body_json(third).at("slowest_steps").as_array().empty());
+  const auto metrics = body_json(f.get(base + "/steps/validate_identity/metrics"));
+  CHECK(metrics.at("total_executions").as_int64() == 2);
+  CHECK(metrics.at("average_duration_ms").to_number<double>() == 5000.0);
+}

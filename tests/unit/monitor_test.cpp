@@ -409,3 +409,27 @@ TEST_CASE("concurrent recorders lose nothing", "[monitor][concurrency]") {
   CHECK(snap->transitions[1].time.sum == cases * 10'000);      // b -> d: 1040 - 1030 ms
   CHECK(m.totals().total_executions == 4 * cases);
 }
+
+TEST_CASE("the version changes with every recorded change and only then", "[monitor]") {
+  performance_monitor m;
+  m.add_workflow(sample_workflow());
+  workflow_definition other = sample_workflow();
+  other.id = "other";
+  m.add_workflow(other);
+  CHECK(m.version("w") == 0);
+  CHECK(m.version("nope") == 0);
+  m.record(make_result("w", "k", "a", step_status::completed, 0, 0, 10));
+  const auto v1 = m.version("w");
+  CHECK(v1 != 0);
+  CHECK(m.version("w") == v1);          // reading changes nothing
+  (void)m.snapshot("w");
+  CHECK(m.version("w") == v1);
+  m.record(make_result("other", "k", "a", step_status::completed, 0, 0, 10));
+  CHECK(m.version("w") == v1);          // another workflow's data
+  CHECK(m.version() == v1 + m.version("other"));
+  m.record(make_result("w", "k", "b", step_status::completed, 20, 20, 30));
+  const auto v2 = m.version("w");
+  CHECK(v2 != v1);
+  CHECK(m.complete_instance("w", "k", "DONE"));
+  CHECK(m.version("w") != v2);
+}

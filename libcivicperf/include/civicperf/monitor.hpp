@@ -101,6 +101,13 @@ class performance_monitor {
   [[nodiscard]] std::optional<instance_snapshot> instance(std::string_view workflow_id,
                                                           std::string_view instance_id) const;
   [[nodiscard]] monitor_totals totals() const;
+  /// A number that changes whenever anything is recorded for the workflow
+  /// (0 when nothing was, or the workflow is unknown): while it stays the
+  /// same, so do the workflow's snapshots and instances. Read it before taking
+  /// a snapshot to cache what is computed from it. Cheap: no snapshot is taken.
+  [[nodiscard]] std::uint64_t version(std::string_view workflow_id) const noexcept;
+  /// The same for the whole monitor.
+  [[nodiscard]] std::uint64_t version() const noexcept;
   [[nodiscard]] const monitor_options& options() const noexcept;
 
  private:
