@@ -326,8 +326,19 @@ bottleneck_report analyze_bottlenecks(const workflow_snapshot& snap,
     }
   }
   const detail::step_indexer index(def);
-  const auto path =
-      detail::find_critical_path(def, index, step_ms, has_data, observed(snap, index));
+  auto edges = observed(snap, index);
+  if (!def.discovered) {
+    // "The path of the definition": a transition the definition does not
+    // have (a skipped step, say) is not a way through the process.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> defined;
+    for (const auto& e : def.edges)
+      if (auto from = index(e.from), to = index(e.to); from && to) defined.emplace_back(*from, *to);
+    std::sort(defined.begin(), defined.end());
+    std::erase_if(edges, [&](const detail::observed_edge& e) {
+      return !std::binary_search(defined.begin(), defined.end(), std::pair{e.from, e.to});
+    });
+  }
+  const auto path = detail::find_critical_path(def, index, step_ms, has_data, edges);
   for (auto i : path.steps) r.critical_path_steps.push_back(def.steps[i].id);
   r.critical_path_time_ms = path.time_ms;
   return r;

@@ -65,7 +65,9 @@ std::int64_t integer(const step_context& ctx, std::string_view key, std::int64_t
   const value* v = field(ctx, key);
   if (v == nullptr) return fallback;
   if (const auto* i = v->if_integer()) return *i;
-  if (const auto d = v->as_number()) return static_cast<std::int64_t>(*d);
+  // Only doubles an int64 can hold convert (anything else is undefined behaviour).
+  if (const auto d = v->as_number(); d && *d >= -9.2e18 && *d <= 9.2e18)
+    return static_cast<std::int64_t>(*d);
   return fallback;
 }
 

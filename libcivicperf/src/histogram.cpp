@@ -6,6 +6,8 @@
 #include <limits>
 #include <new>
 
+#include "saturating.hpp"
+
 namespace civicperf {
 namespace {
 
@@ -185,7 +187,7 @@ void value_stats::add(std::int64_t v) noexcept {
     max = std::max(max, v);
   }
   ++count;
-  sum += v;
+  detail::add_to(sum, v);
   histogram.record(v);
 }
 
@@ -199,7 +201,7 @@ void value_stats::merge(const value_stats& other) {
     max = std::max(max, other.max);
   }
   count += other.count;
-  sum += other.sum;
+  detail::add_to(sum, other.sum);
   histogram.merge(other.histogram);
 }
 

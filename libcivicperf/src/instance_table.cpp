@@ -4,6 +4,8 @@
 #include <bit>
 #include <new>
 
+#include "saturating.hpp"
+
 namespace civicperf::detail {
 
 instance_stripe::instance_stripe(std::size_t open_capacity, std::size_t recent_capacity,
@@ -124,7 +126,7 @@ void instance_stripe::finish(std::uint32_t i, std::string_view terminal_status,
                              fold_result& out) noexcept {
   record& r = rec(i);
   out.completed = true;
-  out.completion_us = r.last_us - r.first_us;
+  out.completion_us = saturating_sub(r.last_us, r.first_us);
   out.active_us = r.active_us;
   r.completed = true;
   r.terminal_status.clear();
@@ -159,10 +161,11 @@ fold_result instance_stripe::fold(std::string_view id, std::uint64_t hash,
   fold_result out;
   std::uint32_t i = find(id, hash, e.workflow);
   if (i != npos && rec(i).completed) {
-    // A completed case seen again starts over as a new case.
-    table_erase(i);
-    release(i);
-    i = npos;
+    // A late event of a recently completed case (a notification sent after
+    // the terminal step, say): it counts for its step, but the case stays
+    // as it completed. Only once the case has left the recent cache does its
+    // id start a new case.
+    return out;
   }
   if (i == npos) {
     if (open_count_ >= open_capacity_ && lru_head_ != npos) {
@@ -221,13 +224,13 @@ fold_result instance_stripe::fold(std::string_view id, std::uint64_t hash,
     } else {
       out.has_transition = true;
       out.from_step = r.last_step;
-      out.transition_us = e.start_us - r.last_end_us;
+      out.transition_us = saturating_sub(e.start_us, r.last_end_us);
       ++r.total_events;
       push_event(r, i, e);
     }
     r.first_us = std::min({r.first_us, e.first_us, e.start_us});
     r.last_us = std::max(r.last_us, e.end_us);
-    if (!e.waiting && e.exec_us != no_time) r.active_us += e.exec_us;
+    if (!e.waiting && e.exec_us != no_time) add_to(r.active_us, e.exec_us);
     r.last_end_us = e.end_us;
     r.last_step = e.step;
     r.last_status = e.status;

@@ -19,6 +19,9 @@ namespace bj = boost::json;
 /// does not depend on floating-point noise in the last digits. Zero loses its
 /// sign: "-0" is not a duration anyone wants to read.
 double round3(double x) noexcept {
+  // Beyond 1e15 a double has no third decimal to round (and x * 1000 could
+  // overflow to infinity).
+  if (!(std::abs(x) < 1e15)) return x;
   const double r = std::round(x * 1000.0) / 1000.0;
   return r == 0.0 ? 0.0 : r;
 }

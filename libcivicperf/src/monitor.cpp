@@ -14,6 +14,7 @@
 
 #include "instance_table.hpp"
 #include "monitor_aggregates.hpp"
+#include "saturating.hpp"
 #include "spinlock.hpp"
 
 namespace civicperf {
@@ -159,9 +160,8 @@ struct performance_monitor::impl {
 
   void apply(const workflow_info& wf, std::uint32_t step, const step_result& r,
              const std::optional<duration>& exec, const std::optional<duration>& queue,
-             std::uint8_t flags, const detail::fold_result& f, const registry_view& v) noexcept;
-  void record(const registry_view& v, const workflow_info& wf, std::uint32_t step,
-              const step_result& r) noexcept;
+             std::uint8_t flags, const detail::fold_result& f) noexcept;
+  void record(const workflow_info& wf, std::uint32_t step, const step_result& r) noexcept;
   template <class Visit>
   void for_each_aggregate(const workflow_info& wf, Visit&& visit) const;
 };
@@ -169,8 +169,7 @@ struct performance_monitor::impl {
 void performance_monitor::impl::apply(const workflow_info& wf, std::uint32_t step,
                                       const step_result& r, const std::optional<duration>& exec,
                                       const std::optional<duration>& queue, std::uint8_t flags,
-                                      const detail::fold_result& f,
-                                      const registry_view& v) noexcept {
+                                      const detail::fold_result& f) noexcept {
   recording_shard& s = my_shard();
   std::lock_guard guard(s.lock);
   try {
@@ -217,12 +216,15 @@ void performance_monitor::impl::apply(const workflow_info& wf, std::uint32_t ste
     if (f.completed) {
       ++w.completed;
       w.completion.add(f.completion_us);
-      w.active_sum += f.active_us;
-      w.waiting_sum += f.completion_us - f.active_us;
+      detail::add_to(w.active_sum, f.active_us);
+      detail::add_to(w.waiting_sum, detail::saturating_sub(f.completion_us, f.active_us));
       w.count_terminal(f.terminal_status);
     }
     if (f.evicted) {
-      detail::workflow_aggregate& other = workflow_in(s, *v.workflows[f.evicted_workflow]);
+      // The evicted case may belong to a workflow registered after `v` was
+      // read; the current view has it (it was recorded before this fold).
+      const registry_view& now = *view.load(std::memory_order_acquire);
+      detail::workflow_aggregate& other = workflow_in(s, *now.workflows[f.evicted_workflow]);
       ++other.evicted;
       ++other.version;
     }
@@ -232,8 +234,8 @@ void performance_monitor::impl::apply(const workflow_info& wf, std::uint32_t ste
   }
 }
 
-void performance_monitor::impl::record(const registry_view& v, const workflow_info& wf,
-                                       std::uint32_t step, const step_result& r) noexcept {
+void performance_monitor::impl::record(const workflow_info& wf, std::uint32_t step,
+                                       const step_result& r) noexcept {
   const step_info& info = wf.steps[step];
   const auto exec = r.effective_execution_duration();
   const auto queue = r.effective_queue_time();
@@ -269,7 +271,7 @@ void performance_monitor::impl::record(const registry_view& v, const workflow_in
   }
   // The case fold and the aggregates take their locks one after the other,
   // never nested, so no lock order can deadlock.
-  apply(wf, step, r, exec, queue, flags, f, v);
+  apply(wf, step, r, exec, queue, flags, f);
 }
 
 template <class Visit>
@@ -337,7 +339,7 @@ bool performance_monitor::record(const step_result& r) noexcept {
     const workflow_info& wf = *v.workflows[w->second];
     const auto s = wf.step_index.find(r.step_id);
     if (s != wf.step_index.end()) {
-      impl_->record(v, wf, s->second, r);
+      impl_->record(wf, s->second, r);
       return true;
     }
   }
@@ -351,7 +353,7 @@ void performance_monitor::record(step_ref ref, const step_result& r) noexcept {
     impl_->rejected.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  impl_->record(v, *v.workflows[ref.workflow], ref.step, r);
+  impl_->record(*v.workflows[ref.workflow], ref.step, r);
 }
 
 std::size_t performance_monitor::record_batch(std::span<const step_result> batch) noexcept {
@@ -401,8 +403,8 @@ bool performance_monitor::complete_instance(std::string_view workflow_id,
     ++agg.version;
     ++agg.completed;
     agg.completion.add(f.completion_us);
-    agg.active_sum += f.active_us;
-    agg.waiting_sum += f.completion_us - f.active_us;
+    detail::add_to(agg.active_sum, f.active_us);
+    detail::add_to(agg.waiting_sum, detail::saturating_sub(f.completion_us, f.active_us));
     agg.count_terminal(terminal_status);
   } catch (...) {
   }
@@ -423,7 +425,8 @@ void merge_step(step_snapshot& out, const detail::step_aggregate& a) {
   out.long_queue += a.long_queue;
   out.blocked += a.blocked;
   out.retries += a.retries;
-  out.error_overcount = std::max(out.error_overcount, a.error_overcount);
+  // Each shard may over-count by its own bound: the merged bound is their sum.
+  out.error_overcount += a.error_overcount;
   for (const auto& e : a.errors) {
     auto it = std::find_if(out.errors.begin(), out.errors.end(),
                            [&](const error_count& x) { return x.message == e.message; });
@@ -460,8 +463,8 @@ std::optional<workflow_snapshot> performance_monitor::snapshot(std::string_view 
     snap.instances.completed_instances += agg.completed;
     snap.instances.evicted_instances += agg.evicted;
     snap.instances.completion_time.merge(agg.completion);
-    snap.instances.active_time_sum += agg.active_sum;
-    snap.instances.waiting_time_sum += agg.waiting_sum;
+    detail::add_to(snap.instances.active_time_sum, agg.active_sum);
+    detail::add_to(snap.instances.waiting_time_sum, agg.waiting_sum);
     for (const auto& t : agg.terminal_counts) terminals[t.terminal_status] += t.count;
   });
   for (std::size_t i = 0; i < n; ++i) {

@@ -67,7 +67,7 @@ std::string format_iso8601(timestamp t) {
 }
 
 std::optional<timestamp> parse_iso8601(std::string_view text) noexcept {
-  // YYYY-MM-DD(T| )HH:MM:SS[.f{1,6}][Z|+HH:MM|-HH:MM|+HHMM|-HHMM]
+  // YYYY-MM-DD(T| )HH:MM:SS[.f{1,9}][Z|+HH:MM|-HH:MM|+HHMM|-HHMM|+HH|-HH]
   const char* p = text.data();
   const std::size_t n = text.size();
   if (n < 19) return std::nullopt;
@@ -95,9 +95,11 @@ std::optional<timestamp> parse_iso8601(std::string_view text) noexcept {
   if (i < n && p[i] == '.') {
     ++i;
     int digits = 0;
+    // Up to nanoseconds (Java, Go write nine digits); beyond microseconds
+    // the digits are dropped, not rounded.
     while (i < n && p[i] >= '0' && p[i] <= '9') {
-      if (++digits > 6) return std::nullopt;
-      micros = micros * 10 + (p[i] - '0');
+      if (++digits > 9) return std::nullopt;
+      if (digits <= 6) micros = micros * 10 + (p[i] - '0');
       ++i;
     }
     if (digits == 0) return std::nullopt;
@@ -117,10 +119,14 @@ std::optional<timestamp> parse_iso8601(std::string_view text) noexcept {
         if (!read_digits(p + i + 1, 2, oh) || !read_digits(p + i + 4, 2, om)) return std::nullopt;
       } else if (rest == 4) {
         if (!read_digits(p + i + 1, 2, oh) || !read_digits(p + i + 3, 2, om)) return std::nullopt;
+      } else if (rest == 2) {   // +HH
+        if (!read_digits(p + i + 1, 2, oh)) return std::nullopt;
       } else {
         return std::nullopt;
       }
-      if (oh > 23 || om > 59) return std::nullopt;
+      // Real offsets lie within -12:00 .. +14:00; allow up to 18:00 like
+      // java.time, no further.
+      if (oh > 18 || om > 59 || oh * 60 + om > 18 * 60) return std::nullopt;
       offset_minutes = (c == '+' ? 1 : -1) * (oh * 60 + om);
       i = n;
     } else {
@@ -132,6 +138,11 @@ std::optional<timestamp> parse_iso8601(std::string_view text) noexcept {
   const std::int64_t days = detail::days_from_civil(year, month, day);
   const std::int64_t seconds_of_day = hour * 3600 + minute * 60 + second - offset_minutes * 60;
   const std::int64_t us = days * detail::us_per_day + seconds_of_day * 1'000'000 + micros;
+  // An offset must not carry the instant out of the years 0000..9999, which
+  // format_iso8601 writes back in the same form.
+  static const std::int64_t first_us = detail::days_from_civil(0, 1, 1) * detail::us_per_day;
+  static const std::int64_t end_us = detail::days_from_civil(10000, 1, 1) * detail::us_per_day;
+  if (us < first_us || us >= end_us) return std::nullopt;
   return timestamp{duration{us}};
 }
 

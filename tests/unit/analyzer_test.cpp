@@ -346,3 +346,14 @@ TEST_CASE("a transition back to an earlier step is rework with its own reason", 
   CHECK(analyze_bottlenecks(snap, branching(), 5'000, 1).critical_path_steps ==
         std::vector<std::string>{"s", "b", "c", "t2"});
 }
+
+TEST_CASE("the critical path of a defined workflow uses the definition's edges only",
+          "[analyzer]") {
+  workflow_snapshot snap = branching_snapshot();
+  // One case jumped from s straight to t2 after an hour: not a way through
+  // the process as defined.
+  snap.transitions.push_back(transition("s", "t2", 3'600'000, 1));
+  const auto r = analyze_bottlenecks(snap, branching(), 5'000, 1);
+  CHECK(r.critical_path_steps == std::vector<std::string>{"s", "b", "c", "t2"});
+  CHECK(r.critical_path_time_ms == 21'050.0);
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -432,4 +433,35 @@ TEST_CASE("the version changes with every recorded change and only then", "[moni
   CHECK(v2 != v1);
   CHECK(m.complete_instance("w", "k", "DONE"));
   CHECK(m.version("w") != v2);
+}
+
+TEST_CASE("a late event of a completed case counts for its step but does not reopen it",
+          "[monitor]") {
+  performance_monitor m;
+  m.add_workflow(sample_workflow());
+  m.record(make_result("w", "k", "a", step_status::completed, 0, 0, 1'000));
+  m.record(make_result("w", "k", "x", step_status::completed, 2'000, 2'000, 2'000));
+  m.record(make_result("w", "k", "c", step_status::completed, 5'000, 5'000, 6'000));   // late
+  const auto snap = m.snapshot("w");
+  CHECK(snap->steps[2].total_executions == 1);
+  CHECK(snap->instances.total_instances == 1);
+  CHECK(snap->instances.completed_instances == 1);
+  CHECK(snap->instances.open_instances == 0);
+  CHECK(snap->transitions.size() == 1);   // a -> x only
+  CHECK(m.instance("w", "k")->total_events == 2);
+}
+
+TEST_CASE("sums saturate instead of overflowing", "[monitor]") {
+  performance_monitor m;
+  m.add_workflow(sample_workflow());
+  step_result r = make_result("w", "", "a", step_status::completed, 0, 0, 0);
+  r.execution_environment = "manual";
+  r.started_at = timestamp(duration(-4'000'000'000'000'000'000));
+  r.completed_at = timestamp(duration(4'000'000'000'000'000'000));   // 8e18 us
+  m.record(r);
+  m.record(r);
+  const auto s = m.step("w", "a");
+  CHECK(s->execution.count == 2);
+  CHECK(s->execution.sum == std::numeric_limits<std::int64_t>::max());
+  CHECK(s->execution.max == 8'000'000'000'000'000'000);
 }

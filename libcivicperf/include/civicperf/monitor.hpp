@@ -55,7 +55,8 @@ struct step_ref {
 ///   completed_at). A result for the step whose latest event in the case is
 ///   still `pending` or `running` completes that execution instead: it replaces
 ///   it (no new execution, no transition). A completed terminal step completes
-///   the case.
+///   the case; later events of a recently completed case count for their
+///   step only (the case is not reopened).
 /// Recording is noexcept, takes no global lock and allocates nothing once a
 /// step, transition and case have been seen. Replaying the same results in the
 /// same order rebuilds the same snapshots.

@@ -28,9 +28,11 @@ using timestamp = std::chrono::sys_time<duration>;
 [[nodiscard]] std::string format_iso8601(timestamp t);
 
 /// Parses ISO-8601 date-times: `T` or space between date and time, optional
-/// fraction (up to microseconds), and `Z`, `+HH:MM`, `-HH:MM`, `+HHMM` or no
-/// offset (taken as UTC). Offsets are honoured. Returns nullopt when `text` is
-/// not such a date-time or names an impossible date.
+/// fraction (up to nine digits; beyond microseconds they are dropped), and
+/// `Z`, `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or no offset (taken as UTC).
+/// Offsets (at most 18 hours) are honoured. Returns nullopt when `text` is
+/// not such a date-time, names an impossible date, or falls outside the years
+/// 0000..9999 once the offset is applied.
 [[nodiscard]] std::optional<timestamp> parse_iso8601(std::string_view text) noexcept;
 
 /// Source of time for the executor. Tests and simulations inject a
