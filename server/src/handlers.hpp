@@ -5,6 +5,7 @@
 /// throws api_error for a client error.
 
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "civicperf/registry.hpp"
@@ -40,5 +41,15 @@ http_response health(handler_context& ctx, const route_request& rr);         // 
 /// step id defined in several workflows; `candidates` lists them).
 [[nodiscard]] step_lookup require_step(const step_registry& registry, std::string_view workflow_id,
                                        std::string_view step_id);
+
+/// True when results of the workflow are not accepted (service_config::read_only_workflows).
+[[nodiscard]] bool is_read_only(const handler_context& ctx, std::string_view workflow_id) noexcept;
+
+/// Records results through the durable recorder and returns how many the
+/// monitor accepted, once they are committed. A store failure is logged and
+/// becomes api_error 503 (nothing was stored or counted); `what` says what
+/// was lost, e.g. "The batch was not stored".
+std::size_t record_durably(handler_context& ctx, std::span<const step_result> results,
+                           std::string_view what);
 
 }  // namespace civicperf::server::handlers

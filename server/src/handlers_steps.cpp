@@ -151,6 +151,10 @@ http_response execute_step(handler_context& ctx, const route_request& rr) {
                                     {"validation_result", bj::value_from(v)},
                                     {"dry_run", true}});
   }
+  if (is_read_only(ctx, found.workflow->id))
+    throw api_error(422, fmt::format("Workflow '{}' is imported from an event log (--import) and "
+                                     "accepts no new executions (dry_run still validates)",
+                                     found.workflow->id));
   execution_request req;
   req.workflow_id = found.workflow->id;
   req.step_id = found.step->id;
@@ -162,6 +166,10 @@ http_response execute_step(handler_context& ctx, const route_request& rr) {
   const execution_outcome out = ctx.executor.execute(req);
   if (out.lookup != step_lookup::outcome::found)   // the registry cannot lose a step
     throw std::logic_error("step vanished between lookup and execution");
+  // A manual execution is a recorded result like any other: durable, and
+  // replayed at start, so the reports after a restart equal those before it.
+  (void)record_durably(ctx, std::span<const step_result>(&out.result, 1),
+                       "The step ran but its result was not stored");
   return json_response(bj::object{{"step_id", found.step->id},
                                   {"execution_result", bj::value_from(out.result)},
                                   {"dry_run", false}});

@@ -1,11 +1,14 @@
 // civicperf-server: the REST API of civicperf on 127.0.0.1:8000 by default.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -55,12 +58,12 @@ std::string read_token(const server_options& opt) {
   return {};
 }
 
-void simulate(step_registry& registry, performance_monitor& monitor, const server_options& opt) {
+void simulate(step_registry& registry, performance_monitor& monitor, const server_options& opt,
+              const std::vector<std::string>& workflows) {
   simulation_options so;
   so.cases = *opt.simulate;
   so.seed = opt.seed;
-  if (!opt.workflows_dir.empty())
-    for (const auto& w : registry.list_workflows()) so.workflows.push_back(w.workflow_id);
+  so.workflows = workflows;   // empty: the example workflows
   // A progress line that rewrites itself on a terminal; one line in a log.
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   fmt::print(stderr, "simulating {} citizen cases (seed {})...", so.cases, so.seed);
@@ -109,8 +112,21 @@ eventlog_scan scan_log(const import_option& imp, bool skip_bad) {
   }
 }
 
-void import_log(step_registry& registry, performance_monitor& monitor, const eventlog_scan& scan,
-                const import_option& imp) {
+/// The id of an import's workflow: --workflow-id, else the file name without
+/// its extension (as replay_eventlog names it).
+std::string import_workflow_id(const import_option& imp) {
+  if (!imp.workflow_id.empty()) return imp.workflow_id;
+  const auto slash = imp.path.find_last_of('/');
+  std::string name = slash == std::string::npos ? imp.path : imp.path.substr(slash + 1);
+  const auto dot = name.find_last_of('.');
+  if (dot != std::string::npos && dot > 0) name.erase(dot);
+  return name.empty() ? std::string("eventlog") : name;
+}
+
+/// Imports one log into the monitor and its discovered workflow into the
+/// registry.
+void import_log(step_registry& registry, performance_monitor& monitor,
+                       const eventlog_scan& scan, const import_option& imp) {
   const auto t0 = std::chrono::steady_clock::now();
   eventlog_import result;
   try {
@@ -133,6 +149,89 @@ void import_log(step_registry& registry, performance_monitor& monitor, const eve
              result.workflow.steps.size(), skipped, seconds);
 }
 
+// The steps of two definitions differ in what the monitor's fold depends on:
+// ids, order, types, terminal statuses. Empty when they agree.
+std::string steps_difference(const workflow_definition& configured,
+                             const workflow_definition& stored) {
+  const auto describe = [](const step_definition& s) {
+    std::string text = fmt::format("'{}' ({}", s.id, wire_name(s.type));
+    if (!s.terminal_status.empty()) text += ", " + s.terminal_status;
+    return text + ")";
+  };
+  const std::size_t n = std::min(configured.steps.size(), stored.steps.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& a = configured.steps[i];
+    const auto& b = stored.steps[i];
+    if (a.id != b.id || a.type != b.type || a.terminal_status != b.terminal_status)
+      return fmt::format("step {} is {} here but {} in the store", i + 1, describe(a), describe(b));
+  }
+  if (configured.steps.size() != stored.steps.size())
+    return fmt::format("{} steps here but {} in the store", configured.steps.size(),
+                       stored.steps.size());
+  return {};
+}
+
+/// Adds the stored definitions the registry lacks (after the configured and
+/// imported ones, in stored order) to the registry and the monitor, so that
+/// every workflow with stored history is known; refuses a configured
+/// definition whose steps differ from the stored one.
+void merge_stored_definitions(step_registry& registry, performance_monitor& monitor,
+                              const event_store& store, std::vector<workflow_definition> stored_defs) {
+  for (auto& stored : stored_defs) {
+    const auto known = registry.find_workflow(stored.id);
+    if (!known) {
+      monitor.add_workflow(stored);
+      registry.add_workflow(std::move(stored));
+      continue;
+    }
+    if (const std::string diff = steps_difference(*known, stored); !diff.empty())
+      throw std::runtime_error(fmt::format(
+          "workflow '{}' differs from its definition in {}: {}. Its stored history was recorded "
+          "with the stored steps: restore that definition (or give the changed workflow a new "
+          "id), or start with another --db",
+          stored.id, store.describe(), diff));
+  }
+}
+
+std::unique_ptr<event_store> open_store(const server_options& opt) {
+  if (!opt.persist) {
+    memory_store_options mo;
+    mo.retain_events = false;   // nothing to replay later: keep only counters
+    return std::make_unique<memory_store>(std::move(mo));
+  }
+  // Absolute, so every message says which file (the default is relative).
+  return std::make_unique<sqlite_store>(std::filesystem::absolute(opt.db).string());
+}
+
+// Replays the store into the monitor, with a progress line about once a second.
+void replay_store(durable_recorder& recorder, const server_options& opt) {
+  const std::string label = opt.persist ? std::filesystem::absolute(opt.db).string() : "memory";
+  replay_options ro;
+  ro.progress = [&label](const replay_progress& p) {
+    const double pct = p.total_events > 0 ? 100.0 * static_cast<double>(p.events) /
+                                                static_cast<double>(p.total_events)
+                                          : 100.0;
+    fmt::print(stderr, "replaying {}: {}/{} events ({:.0f}%), {:.1f} s\n", label, p.events,
+               p.total_events, pct, std::chrono::duration<double>(p.elapsed).count());
+    std::fflush(stderr);
+  };
+  const replay_summary r = recorder.replay(ro);
+  if (!opt.persist) {
+    fmt::print("--no-persist: recorded events are kept in memory only and lost at exit\n");
+    return;
+  }
+  const double seconds = std::chrono::duration<double>(r.elapsed).count();
+  fmt::print("replayed {} events ({} batches) from {} in {:.2f} s", r.events, r.batches, label,
+             seconds);
+  if (r.events > 0) fmt::print(" ({:.0f} events/s)", r.events_per_second());
+  fmt::print("\n");
+  if (r.rejected > 0)
+    fmt::print(stderr,
+               "civicperf-server: warning: {} of the replayed events name a workflow or step "
+               "that is not defined; they are not counted\n",
+               r.rejected);
+}
+
 int run(const server_options& opt) {
   const std::string token = read_token(opt);
 
@@ -149,24 +248,66 @@ int run(const server_options& opt) {
     if (registry.list_workflows().empty())
       throw config_error(fmt::format("--workflows: no *.json definitions in '{}'", opt.workflows_dir));
   }
+  // The simulation runs over the configured workflows only (not imported or
+  // stored ones).
+  std::vector<std::string> simulated;
+  if (!opt.workflows_dir.empty())
+    for (const auto& w : registry.list_workflows()) simulated.push_back(w.workflow_id);
+
   // Event logs are scanned first: the monitor needs room for the cases an
   // import holds open at once.
   std::vector<eventlog_scan> scans;
   monitor_options mo;
+  std::vector<std::string> import_ids;
   for (const auto& imp : opt.imports) {
     scans.push_back(scan_log(imp, opt.skip_bad));
     mo.max_open_instances += static_cast<std::size_t>(scans.back().max_open_cases());
+    // Checked now, before the event store is opened (or created).
+    std::string id = import_workflow_id(imp);
+    if (registry.find_workflow(id) ||
+        std::find(import_ids.begin(), import_ids.end(), id) != import_ids.end())
+      throw config_error(fmt::format(
+          "--import {}: workflow '{}' is already defined; name the import with --workflow-id ID",
+          imp.path, id));
+    import_ids.push_back(std::move(id));
   }
+
+  // Opened once the command line is known to be good (a bad option creates
+  // no file), before the slow work; store_error ends the start with exit 1,
+  // the file untouched.
+  const std::unique_ptr<event_store> store = open_store(opt);
+  std::vector<workflow_definition> stored_defs = store->definitions();
+  for (const auto& def : stored_defs)
+    if (std::find(import_ids.begin(), import_ids.end(), def.id) != import_ids.end())
+      throw std::runtime_error(fmt::format(
+          "--import: workflow '{}' has stored history in {}, which the import would be mixed "
+          "with; name the import otherwise with --workflow-id ID",
+          def.id, store->describe()));
+
   performance_monitor monitor(mo);
   for (const auto& def : registry.workflows()) monitor.add_workflow(*def);
   for (std::size_t i = 0; i < scans.size(); ++i) import_log(registry, monitor, scans[i], opt.imports[i]);
+  merge_stored_definitions(registry, monitor, *store, std::move(stored_defs));
+  // Imported workflows are not stored: their history is the log, read again
+  // at every start, and a stored copy would outlive the --import (and clash
+  // with a changed log).
+  for (const auto& def : registry.workflows())
+    if (std::find(import_ids.begin(), import_ids.end(), def->id) == import_ids.end())
+      store->put_definition(*def);
 
-  if (opt.simulate && *opt.simulate > 0) simulate(registry, monitor, opt);
+  // Demonstration data goes straight into the monitor, never into the store,
+  // before the replay: the same order as while it ran, so the reports after a
+  // restart equal the ones before it.
+  if (opt.simulate && *opt.simulate > 0) simulate(registry, monitor, opt, simulated);
+
+  durable_recorder recorder(monitor, *store);
+  replay_store(recorder, opt);
 
   service_config sc;
   sc.max_batch_events = opt.max_events;
   sc.token = token;
-  service api(registry, monitor, system_clock_source::instance(), sc);
+  sc.read_only_workflows = import_ids;
+  service api(registry, monitor, recorder, system_clock_source::instance(), sc);
 
   server_config cfg;
   cfg.host = opt.host;
@@ -184,13 +325,18 @@ int run(const server_options& opt) {
       std::fwrite(text.data(), 1, text.size(), stdout);   // one call: lines never interleave
     };
 
-  http_server server(cfg, api.handler());
-  server.start();
-  const bool ipv6 = opt.host.find(':') != std::string::npos;
-  fmt::print("civicperf-server listening on http://{}{}{}:{}\n", ipv6 ? "[" : "", opt.host,
-             ipv6 ? "]" : "", server.port());
-  std::fflush(stdout);
-  server.wait();
+  {
+    http_server server(cfg, api.handler());
+    server.start();
+    const bool ipv6 = opt.host.find(':') != std::string::npos;
+    fmt::print("civicperf-server listening on http://{}{}{}:{}\n", ipv6 ? "[" : "", opt.host,
+               ipv6 ? "]" : "", server.port());
+    std::fflush(stdout);
+    server.wait();   // every request in flight has been answered
+  }
+  // Nothing records any more: commit what is left, then release the file.
+  recorder.close();
+  store->close();
   fmt::print(stderr, "civicperf-server: stopped\n");
   return 0;
 }
@@ -221,6 +367,9 @@ int main(int argc, char** argv) {
   } catch (const config_error& e) {
     fmt::print(stderr, "civicperf-server: {}\n", e.what());
     return 2;
+  } catch (const store_error& e) {   // the event store cannot be used; the file is untouched
+    fmt::print(stderr, "civicperf-server: {}\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "civicperf-server: {}\n", e.what());
     return 1;

@@ -67,7 +67,8 @@ Options:
   --workflows DIR         load workflow definitions (*.json) from DIR
                           (default: the four example workflows)
   --simulate N            simulate N citizen cases before serving, so the
-                          reports show real bottlenecks
+                          reports show real bottlenecks (demonstration data:
+                          not persisted, simulated again at each start)
   --seed S                simulation seed (default 1)
   --import FILE           import a CSV or XES event log before serving; its
                           discovered workflow is served like the others
@@ -75,6 +76,12 @@ Options:
   --workflow-id ID        name the workflow of the preceding --import
                           (default: the file name without its extension)
   --skip-bad              imports skip malformed rows and report how many
+  --db PATH               the event store (an SQLite file; default civicperf.db
+                          in the working directory): every accepted event is
+                          committed to it before it is acknowledged, and
+                          replayed from it at start
+  --no-persist            keep recorded events in memory only: no file is read
+                          or written, and a restart starts empty
   --token-file PATH       require "Authorization: Bearer <token>" on every POST;
                           the token is the file's first line (env CIVICPERF_TOKEN
                           works too)
@@ -94,6 +101,7 @@ Options:
 
 server_options parse_options(std::span<const std::string_view> args) {
   server_options o;
+  bool db_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (!arg.starts_with("--"))
@@ -151,6 +159,13 @@ server_options parse_options(std::span<const std::string_view> args) {
     } else if (name == "skip-bad") {
       flag();
       o.skip_bad = true;
+    } else if (name == "db") {
+      o.db = std::string(value());
+      if (o.db.empty()) throw options_error("--db: expected a file path");
+      db_given = true;
+    } else if (name == "no-persist") {
+      flag();
+      o.persist = false;
     } else if (name == "token-file") {
       o.token_file = std::string(value());
       if (o.token_file.empty()) throw options_error("--token-file: expected a path");
@@ -170,6 +185,8 @@ server_options parse_options(std::span<const std::string_view> args) {
       throw options_error(fmt::format("unknown option '--{}' (see --help)", name));
     }
   }
+  if (db_given && !o.persist)
+    throw options_error("--db and --no-persist exclude each other: --no-persist uses no file");
   return o;
 }
 

@@ -37,6 +37,11 @@ struct server_options {
   std::uint64_t seed = 1;
   std::vector<import_option> imports;                 ///< event logs, in order
   bool skip_bad = false;                              ///< imports skip malformed rows
+  /// The event store file; relative paths are taken from the working directory.
+  std::string db = "civicperf.db";
+  /// False (--no-persist): recorded events live in memory only and nothing is
+  /// written to disk.
+  bool persist = true;
   bool help = false;
   bool version = false;
 };

@@ -39,14 +39,17 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
   return diff == 0;
 }
 
-service::service(step_registry& registry, performance_monitor& monitor, clock_source& clock,
-                 service_config config)
+service::service(step_registry& registry, performance_monitor& monitor,
+                 durable_recorder& recorder, clock_source& clock, service_config config)
     : registry_(registry),
       monitor_(monitor),
+      recorder_(recorder),
       clock_(clock),
       config_(std::move(config)),
-      executor_(registry, &monitor, clock),
-      context_{registry_, monitor_, executor_, clock_, config_, cache_} {
+      // No monitor: a manual execution's result is recorded through the
+      // recorder like any other, so it is durable and replayed at start.
+      executor_(registry, nullptr, clock),
+      context_{registry_, monitor_, recorder_, executor_, clock_, config_, cache_} {
   for (const auto& def : registry_.workflows()) monitor_.add_workflow(*def);
   if (!config_.log_error)
     config_.log_error = [](std::string_view message) {

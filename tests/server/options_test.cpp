@@ -24,6 +24,20 @@ TEST_CASE("options have the documented defaults", "[options]") {
   CHECK_FALSE(o.simulate);
   CHECK_FALSE(o.access_log);
   CHECK(o.workflows_dir.empty());
+  CHECK(o.db == "civicperf.db");
+  CHECK(o.persist);
+}
+
+TEST_CASE("--db chooses the event store, --no-persist none; not both", "[options]") {
+  CHECK(parse({"--db", "/var/lib/civicperf/events.db"}).db == "/var/lib/civicperf/events.db");
+  CHECK(parse({"--db=x.db"}).db == "x.db");
+  CHECK_FALSE(parse({"--no-persist"}).persist);
+  CHECK_THROWS_WITH(parse({"--db", "x.db", "--no-persist"}),
+                    "--db and --no-persist exclude each other: --no-persist uses no file");
+  CHECK_THROWS_WITH(parse({"--no-persist", "--db=x.db"}),
+                    "--db and --no-persist exclude each other: --no-persist uses no file");
+  CHECK_THROWS_WITH(parse({"--db", ""}), "--db: expected a file path");
+  CHECK_THROWS_WITH(parse({"--no-persist=yes"}), "--no-persist takes no value");
 }
 
 TEST_CASE("options accept both spellings and sizes with suffixes", "[options]") {

@@ -27,10 +27,12 @@ timestamp t0() {
 
 std::string iso(std::int64_t ms) { return format_iso8601(t0() + std::chrono::milliseconds(ms)); }
 
-service_fixture::service_fixture(service_config config, bool example_handlers) {
+service_fixture::service_fixture(service_config config, bool example_handlers,
+                                 memory_store_options store_options)
+    : store(std::move(store_options)), recorder(monitor, store) {
   registry.add_workflows(example_workflows());
   if (example_handlers) register_example_handlers(registry);
-  api = std::make_unique<service>(registry, monitor, clock, std::move(config));
+  api = std::make_unique<service>(registry, monitor, recorder, clock, std::move(config));
 }
 
 http_response service_fixture::call(http_method method, std::string target, std::string body,
@@ -142,6 +144,8 @@ response raw_client::read_response(bool head) {
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      // Nothing of a response yet: put_eof would "complete" an empty one.
+      if (!parser.got_some()) throw std::runtime_error("connection closed before a response");
       boost::beast::error_code ec;
       parser.put_eof(ec);
       if (!ec && parser.is_done()) return parser.release();

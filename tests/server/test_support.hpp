@@ -23,13 +23,17 @@ namespace civicperf::server::test {
 [[nodiscard]] std::string iso(std::int64_t ms);
 
 /// A service over the four example workflows, its own registry and monitor,
-/// and a manual clock standing at t0.
+/// an in-memory event store behind a durable recorder (the server's code
+/// path), and a manual clock standing at t0.
 struct service_fixture {
-  explicit service_fixture(service_config config = {}, bool example_handlers = false);
+  explicit service_fixture(service_config config = {}, bool example_handlers = false,
+                           memory_store_options store_options = {});
 
   step_registry registry;
   performance_monitor monitor;
   manual_clock clock{t0()};
+  memory_store store;
+  durable_recorder recorder;
   std::unique_ptr<service> api;
 
   [[nodiscard]] http_response get(std::string target);
