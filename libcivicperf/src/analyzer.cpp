@@ -124,6 +124,29 @@ transition_reason classify(const workflow_definition& def, const step_definition
               " or notifying the next actor immediately"};
 }
 
+// Adds a transition to a timing report: the citizen's wait, rework, and a
+// bottleneck entry (with `why(e)`) when its mean exceeds the threshold.
+template <class Reason>
+void add_transition(timing_report& r, transition_entry e, const step_definition& to,
+                    double threshold_ms, Reason&& why) {
+  e.citizen_wait_time_ms = to.actor == step_actor::citizen ? 0.0 : e.average_transition_time_ms;
+  if (e.rework) r.rework_transitions += e.count;
+  if (e.average_transition_time_ms > threshold_ms) {
+    transition_reason reason = why(e);
+    r.bottleneck_transitions.push_back(
+        {e.from_step + " -> " + e.to_step, e.from_step, e.to_step, e.average_transition_time_ms,
+         e.count, e.average_transition_time_ms * static_cast<double>(e.count),
+         std::move(reason.reason), std::move(reason.suggestion)});
+  }
+  r.step_transitions.push_back(std::move(e));
+}
+
+// Where citizens lose the most time in total first.
+void sort_bottleneck_transitions(timing_report& r) {
+  std::stable_sort(r.bottleneck_transitions.begin(), r.bottleneck_transitions.end(),
+                   [](const auto& a, const auto& b) { return a.total_wait_time_ms > b.total_wait_time_ms; });
+}
+
 std::vector<detail::observed_edge> observed(const workflow_snapshot& snap,
                                             const detail::step_indexer& index) {
   std::vector<detail::observed_edge> edges;
@@ -368,21 +391,13 @@ timing_report analyze_timing(const workflow_snapshot& snap, const workflow_defin
     e.min_transition_time_ms = ms(t.time.min);
     e.max_transition_time_ms = ms(t.time.max);
     e.p90_transition_time_ms = quantile_ms(t.time, 0.90);
-    e.citizen_wait_time_ms = to->actor == step_actor::citizen ? 0.0 : e.average_transition_time_ms;
     e.rework = back[k++];
-    if (e.rework) r.rework_transitions += e.count;
-    if (e.average_transition_time_ms > threshold_ms) {
-      auto why = classify(def, from, to, aligned[*from_i], aligned[*to_i],
-                          e.average_transition_time_ms, e.rework);
-      r.bottleneck_transitions.push_back(
-          {e.from_step + " -> " + e.to_step, e.from_step, e.to_step, e.average_transition_time_ms,
-           e.count, e.average_transition_time_ms * static_cast<double>(e.count),
-           std::move(why.reason), std::move(why.suggestion)});
-    }
-    r.step_transitions.push_back(std::move(e));
+    add_transition(r, std::move(e), *to, threshold_ms, [&](const transition_entry& t) {
+      return classify(def, from, to, aligned[*from_i], aligned[*to_i],
+                      t.average_transition_time_ms, t.rework);
+    });
   }
-  std::stable_sort(r.bottleneck_transitions.begin(), r.bottleneck_transitions.end(),
-                   [](const auto& a, const auto& b) { return a.total_wait_time_ms > b.total_wait_time_ms; });
+  sort_bottleneck_transitions(r);
   const instance_totals& in = snap.instances;
   r.completed_instances = in.completed_instances;
   if (in.completed_instances > 0) {
@@ -441,20 +456,12 @@ timing_report analyze_instance_timing(const instance_snapshot& inst,
     e.max_transition_time_ms = ms(times.back());
     const auto rank = static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(times.size()) - 1e-9));
     e.p90_transition_time_ms = ms(times[std::max<std::size_t>(rank, 1) - 1]);
-    e.citizen_wait_time_ms = to->actor == step_actor::citizen ? 0.0 : e.average_transition_time_ms;
     e.rework = back[k++];
-    if (e.rework) r.rework_transitions += e.count;
-    if (e.average_transition_time_ms > threshold_ms) {
-      auto why = classify(def, from, to, nullptr, nullptr, e.average_transition_time_ms, e.rework);
-      r.bottleneck_transitions.push_back(
-          {e.from_step + " -> " + e.to_step, e.from_step, e.to_step, e.average_transition_time_ms,
-           e.count, e.average_transition_time_ms * static_cast<double>(e.count),
-           std::move(why.reason), std::move(why.suggestion)});
-    }
-    r.step_transitions.push_back(std::move(e));
+    add_transition(r, std::move(e), *to, threshold_ms, [&](const transition_entry& t) {
+      return classify(def, from, to, nullptr, nullptr, t.average_transition_time_ms, t.rework);
+    });
   }
-  std::stable_sort(r.bottleneck_transitions.begin(), r.bottleneck_transitions.end(),
-                   [](const auto& a, const auto& b) { return a.total_wait_time_ms > b.total_wait_time_ms; });
+  sort_bottleneck_transitions(r);
   const std::int64_t elapsed = (inst.last_at - inst.first_at).count();
   r.completed_instances = inst.completed ? 1 : 0;
   r.total_average_completion_time_ms = ms(elapsed);
