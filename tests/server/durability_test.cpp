@@ -553,7 +553,7 @@ TEST_CASE("durability: bad, busy and foreign database files are refused and left
   }
 }
 
-TEST_CASE("durability: --no-persist writes no file; the default store is civicperf.db here",
+TEST_CASE("durability: --no-persist writes no file, the default store is civicperf.db here",
           "[process][durability]") {
   temp_dir cwd;
   child_options here;
@@ -635,7 +635,7 @@ std::string permit_case(const std::string& instance) {
 
 }  // namespace
 
-TEST_CASE("durability: stored workflow definitions come back; a changed one is refused",
+TEST_CASE("durability: stored workflow definitions come back, a changed one is refused",
           "[process][durability]") {
   temp_dir dir;
   const std::string db = dir.file("defs.db");

@@ -100,7 +100,7 @@ TEST_CASE("a store failure is logged", "[service][store]") {
   CHECK(logged == std::vector<std::string>{"The batch was not stored: memory: append failed: disk full"});
 }
 
-TEST_CASE("manual executions go to the store like events; dry runs do not", "[service][store]") {
+TEST_CASE("manual executions go to the store like events, dry runs do not", "[service][store]") {
   service_fixture f({}, /*example_handlers=*/true);
   REQUIRE(f.post(base + "/steps/execute?user_id=clerk",
                  R"({"step_id":"validate_identity","inputs":{"first_name":"A","last_name":"B",)"

@@ -74,7 +74,7 @@ TEST_CASE("a valid event becomes a step result", "[events]") {
   CHECK(r.outputs == value::make_object({{"a", value::make_array({1, 2})}}));
 }
 
-TEST_CASE("an empty batch is valid; a manual event needs no instance", "[events]") {
+TEST_CASE("an empty batch is valid, a manual event needs no instance", "[events]") {
   CHECK(std::get<event_batch>(parse(R"({"events":[]})")).events.empty());
   const auto out = parse(
       R"({"events":[{"workflow_id":"citizen_registration_v1","step_id":"validate_identity",)"

@@ -28,7 +28,7 @@ TEST_CASE("options have the documented defaults", "[options]") {
   CHECK(o.persist);
 }
 
-TEST_CASE("--db chooses the event store, --no-persist none; not both", "[options]") {
+TEST_CASE("the event store options: --db PATH or --no-persist, not both", "[options]") {
   CHECK(parse({"--db", "/var/lib/civicperf/events.db"}).db == "/var/lib/civicperf/events.db");
   CHECK(parse({"--db=x.db"}).db == "x.db");
   CHECK_FALSE(parse({"--no-persist"}).persist);

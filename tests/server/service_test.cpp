@@ -307,7 +307,7 @@ TEST_CASE("unknown routes are 404, wrong methods 405 with Allow", "[service]") {
   CHECK(f.call(http_method::options, base + "/health").status == 405);
 }
 
-TEST_CASE("POST /events: malformed JSON, depth, batch size; nothing recorded", "[service]") {
+TEST_CASE("POST /events: malformed JSON, depth, batch size, nothing recorded", "[service]") {
   service_config cfg;
   cfg.max_batch_events = 2;
   service_fixture f(cfg);
