@@ -63,7 +63,9 @@ Serves the civicperf REST API (/api/v1/performance/...) over HTTP/1.1.
 Options:
   --host ADDR             address to bind (default 127.0.0.1)
   --port N                port (default 8000; 0 picks a free port and prints it)
-  --threads N             I/O threads (default: hardware concurrency)
+  --threads N             I/O threads (default: hardware concurrency); a POST
+                          waits on its thread for the commit, so more threads
+                          than cores let more batches share one commit
   --workflows DIR         load workflow definitions (*.json) from DIR
                           (default: the four example workflows)
   --simulate N            simulate N citizen cases before serving, so the
@@ -72,7 +74,8 @@ Options:
   --seed S                simulation seed (default 1)
   --import FILE           import a CSV or XES event log before serving; its
                           discovered workflow is served like the others
-                          (repeatable; not persisted: imported at each start)
+                          (repeatable; read-only and not persisted: imported
+                          again at each start)
   --workflow-id ID        name the workflow of the preceding --import
                           (default: the file name without its extension)
   --skip-bad              imports skip malformed rows and report how many

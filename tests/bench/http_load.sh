@@ -7,7 +7,9 @@
 # usage: tests/bench/http_load.sh [--build DIR] [--duration SECONDS] [--rounds N]
 #                                 [--connections N] [--server-threads N] [--db]
 #   --db   run civicperf-server with its durable store (default: --no-persist
-#          when the server supports it), to measure durable POST /events.
+#          when the server supports it), to measure durable POST /events. Each
+#          POST waits on its I/O thread for its commit (fsync): use
+#          --server-threads 2 or more, so that batches share commits.
 set -eu
 
 build=build/release
@@ -139,7 +141,9 @@ rate() {   # rate <port> <path> [lua]: requests per second
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-echo "civicperf-server (--threads $server_threads) vs nginx (worker_processes $server_threads), wrk -t1 -c$connections -d${duration}s, $rounds alternating rounds"
+store="in memory"
+[ "$use_db" -eq 1 ] && store="durable (--db, synchronous=FULL)"
+echo "civicperf-server (--threads $server_threads, events $store) vs nginx (worker_processes $server_threads), wrk -t1 -c$connections -d${duration}s, $rounds alternating rounds"
 echo
 echo "| request | civicperf req/s | nginx req/s | ratio | civicperf events/s |"
 echo "|---|---:|---:|---:|---:|"

@@ -718,3 +718,33 @@ TEST_CASE("durability: imported event logs are neither stored nor writable", "[p
                           "--workflow-id ID\n");
   CHECK(state_of(db) == before);
 }
+
+TEST_CASE("durability: stored events of a workflow without a definition are reported, not counted",
+          "[process][durability]") {
+  temp_dir dir;
+  const std::string db = dir.file("ghost.db");
+  make_store(db, 2);   // 40 events of citizen_registration_v1, definitions stored
+  {
+    // Written by an embedding program that never stored this definition.
+    sqlite_store store(db);
+    std::vector<step_result> batch(3);
+    for (auto& r : batch) {
+      r.workflow_id = "ghost_v1";
+      r.instance_id = "g";
+      r.step_id = "haunt";
+      r.status = step_status::completed;
+      r.started_at = server::test::t0();
+    }
+    store.append(batch);
+    store.close();
+  }
+  server_process s({"--db", db});
+  const auto m = replayed(s.proc);
+  CHECK(m[1] == "43");
+  CHECK(m[2] == "3");
+  CHECK(tracked(s.port) == 40);
+  CHECK(s.stop() == 0);
+  CHECK_THAT(s.proc.err(),
+             Catch::Contains("civicperf-server: warning: 3 of the replayed events name a workflow "
+                             "or step that is not defined; they are not counted\n"));
+}
