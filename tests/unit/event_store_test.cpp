@@ -378,7 +378,7 @@ TEST_CASE("durable recorder: destruction flushes what was posted", "[event_store
   CHECK(monitor.totals().total_executions == 60);
 }
 
-TEST_CASE("durable recorder: one failing batch of a group fails alone; posted failures surface",
+TEST_CASE("durable recorder: one failing batch of a group fails alone, posted failures surface",
           "[event_store][recorder]") {
   gate g;
   memory_store_options so;

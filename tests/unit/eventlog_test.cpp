@@ -517,7 +517,7 @@ TEST_CASE("skip_bad: malformed records are skipped and counted", "[eventlog]") {
   }
 }
 
-TEST_CASE("discovery: steps, edges, starts, ends; a valid discovered definition", "[eventlog]") {
+TEST_CASE("discovery: steps, edges, starts, ends, a valid discovered definition", "[eventlog]") {
   const std::string text =
       "case:concept:name,concept:name,time:timestamp\n"
       "1,register,2020-01-01 09:00:00Z\n"

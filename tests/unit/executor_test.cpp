@@ -220,7 +220,7 @@ TEST_CASE("unknown and ambiguous steps are reported, not executed", "[executor]"
   CHECK(f.monitor.totals().total_executions == 0);
 }
 
-TEST_CASE("recording can be switched off; memory can be sampled", "[executor]") {
+TEST_CASE("recording can be switched off, memory can be sampled", "[executor]") {
   executor_options o;
   o.record = false;
   o.sample_memory = true;

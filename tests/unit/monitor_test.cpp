@@ -79,7 +79,7 @@ TEST_CASE("step aggregates: counts, durations of completed executions, errors", 
   CHECK(totals.open_instances == 0);   // manual executions open no case
 }
 
-TEST_CASE("waiting flags default by step type; long queue is strictly above 5 s", "[monitor]") {
+TEST_CASE("waiting flags default by step type, long queue is strictly above 5 s", "[monitor]") {
   performance_monitor m;
   m.add_workflow(sample_workflow());
   m.record(manual("b", step_status::pending, 5'000, 0));     // approval: waits by default
@@ -266,7 +266,7 @@ TEST_CASE("completed cases live in a bounded recent cache", "[monitor]") {
   CHECK(in.terminal_status_counts[0] == terminal_count{"FAILURE", 2});
 }
 
-TEST_CASE("a case keeps its most recent events only; totals use all of them", "[monitor]") {
+TEST_CASE("a case keeps its most recent events only, totals use all of them", "[monitor]") {
   monitor_options o;
   o.events_per_instance = 2;
   performance_monitor m(o);
@@ -331,7 +331,7 @@ TEST_CASE("unknown workflows and steps are rejected and counted", "[monitor]") {
   CHECK(m.resolve("w", "c") == step_ref{0, 2});
 }
 
-TEST_CASE("re-adding a workflow is a no-op; different steps under its id are refused",
+TEST_CASE("re-adding a workflow is a no-op, different steps under its id are refused",
           "[monitor]") {
   performance_monitor m;
   m.add_workflow(sample_workflow());

@@ -533,7 +533,7 @@ TEST_CASE("sqlite store: schema version, application id and migrations on a new 
   CHECK(again.size() == store_size{});
 }
 
-TEST_CASE("sqlite store: an empty file becomes a store; a missing one only when allowed",
+TEST_CASE("sqlite store: an empty file becomes a store, a missing one only when allowed",
           "[sqlite_store]") {
   temp_dir dir;
   const std::string empty = dir.file("empty.db");
