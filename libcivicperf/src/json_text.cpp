@@ -26,11 +26,12 @@ namespace bj = boost::json;
 constexpr double plain_low = 1e-6;
 constexpr double plain_high = 1e15;
 
-// For each byte: 0 = copy as is, 'u' = \u00XX, otherwise the letter of a
-// two-character escape. Bytes >= 0x80 (UTF-8) are copied as is.
+// For each byte: 0 = copy as is, 'u' = \u00XX, '8' = the start of a UTF-8
+// sequence to check, otherwise the letter of a two-character escape.
 constexpr std::array<char, 256> make_escape_table() {
   std::array<char, 256> t{};
   for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 'u';
+  for (int c = 0x80; c < 0x100; ++c) t[static_cast<std::size_t>(c)] = '8';
   t['\b'] = 'b';
   t['\f'] = 'f';
   t['\n'] = 'n';
@@ -42,8 +43,9 @@ constexpr std::array<char, 256> make_escape_table() {
 }
 constexpr std::array<char, 256> escape_table = make_escape_table();
 
-// True when one of the 8 bytes at `p` is a control character, '"' or '\\'
-// (classic SWAR tests; a false positive only sends us to the byte loop).
+// True when one of the 8 bytes at `p` is a control character, '"', '\\' or
+// not ASCII (classic SWAR tests; a false positive only sends us to the byte
+// loop).
 bool word_needs_escape(const char* p) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u;
   constexpr std::uint64_t highs = 0x8080808080808080u;
@@ -51,7 +53,30 @@ bool word_needs_escape(const char* p) noexcept {
   std::memcpy(&w, p, sizeof w);
   const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
   const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) != 0;
+  return (below_space | (w & highs) | has_zero(w ^ (ones * '"')) |
+          has_zero(w ^ (ones * '\\'))) != 0;
+}
+
+// Length of the well-formed UTF-8 sequence at `q` (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), 0 when it is not one.
+std::size_t utf8_length(const char* q, const char* end) noexcept {
+  const auto b = [&](std::ptrdiff_t i) { return static_cast<unsigned char>(q[i]); };
+  const auto cont = [&](std::ptrdiff_t i) { return q + i < end && (b(i) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) > 0x9F) return 0;   // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(1) > 0x8F) return 0;   // above U+10FFFF
+    return 4;
+  }
+  return 0;
 }
 
 // Writes straight into the output string's buffer: one capacity check per
@@ -126,6 +151,21 @@ class writer {
       const char e = escape_table[static_cast<unsigned char>(*q)];
       if (e == 0) {
         ++q;
+        continue;
+      }
+      if (e == '8') {
+        // Well-formed UTF-8 is copied; a broken byte becomes U+FFFD, so the
+        // output is valid JSON whatever a string holds.
+        if (const std::size_t len = utf8_length(q, end); len != 0) {
+          q += len;
+          continue;
+        }
+        std::memcpy(p_, run, static_cast<std::size_t>(q - run));
+        p_ += q - run;
+        ensure(6 + static_cast<std::size_t>(end - q) + 1);
+        std::memcpy(p_, "\\ufffd", 6);
+        p_ += 6;
+        run = ++q;
         continue;
       }
       std::memcpy(p_, run, static_cast<std::size_t>(q - run));

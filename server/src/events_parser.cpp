@@ -21,6 +21,14 @@ namespace bj = boost::json;
 // conversion to integer microseconds far from overflow.
 constexpr double max_duration_ms = 1e12;
 
+// Largest memory sample accepted, in MB (1 PB): sums stay finite.
+constexpr double max_memory_mb = 1e9;
+
+// Event times must lie in 1970-01-01 .. 2199-12-31 (UTC): anything else is a
+// typo or a wrong epoch, and would swamp every duration it takes part in.
+constexpr std::int64_t earliest_event_us = 0;
+constexpr std::int64_t latest_event_us = 7'258'118'400'000'000;   // 2200-01-01T00:00:00Z
+
 // Thrown inside this file only; becomes event_batch_error.
 struct bad_event {
   std::string message;
@@ -67,6 +75,10 @@ class event_reader {
     const auto t = parse_json_timestamp(*v);
     if (!t)
       fail(field, fmt::format("not an ISO-8601 date-time: {}",
+                              shown(std::string_view(v->get_string()))));
+    const std::int64_t us = t->time_since_epoch().count();
+    if (us < earliest_event_us || us >= latest_event_us)
+      fail(field, fmt::format("{} is outside 1970-01-01 .. 2199-12-31",
                               shown(std::string_view(v->get_string()))));
     return t;
   }
@@ -149,6 +161,8 @@ step_result read_event(const bj::value& item, std::size_t index, const step_regi
     r.retry_count = static_cast<std::int32_t>(i != nullptr ? *i : static_cast<std::int64_t>(*u));
   }
   r.memory_usage_mb = in.number("memory_usage_mb");
+  if (r.memory_usage_mb && *r.memory_usage_mb > max_memory_mb)
+    in.fail("memory_usage_mb", "too large (at most 1e9 MB)");
 
   r.error = in.string("error");
   r.executed_by = in.string("executed_by").value_or("");

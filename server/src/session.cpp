@@ -109,6 +109,10 @@ void session::do_read() {
   // is refused in on_header with a 413 that says so (Beast would report it as
   // a header parse error).
   parser_->body_limit(boost::none);
+  // The limits above count header and body bytes only; chunk extensions and
+  // chunk-size lines are held in the read buffer, which must not grow without
+  // bound either (a client could send an endless extension).
+  buffer_.max_size(cfg.max_header + cfg.max_body + 64 * 1024);
   phase_ = phase::awaiting_request;
   method_.clear();
   target_.clear();
@@ -121,7 +125,8 @@ void session::do_read() {
 }
 
 void session::on_header(beast::error_code ec, std::size_t /*bytes*/) {
-  if (ec == http::error::header_limit) return refuse(431, "Request header fields too large");
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+    return refuse(431, "Request header fields too large");
   if (ec && !is_connection_end(ec)) return refuse(400, fmt::format("Bad request: {}", ec.message()));
   if (ec) return close();
 
@@ -160,7 +165,7 @@ void session::read_body() {
 }
 
 void session::on_body(beast::error_code ec, std::size_t /*bytes*/) {
-  if (ec == http::error::body_limit)
+  if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
     return refuse(413, fmt::format("Request body too large (limit {} bytes)", hub_->config.max_body));
   if (ec && !is_connection_end(ec)) return refuse(400, fmt::format("Bad request: {}", ec.message()));
   if (ec) return close();

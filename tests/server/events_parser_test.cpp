@@ -114,6 +114,12 @@ TEST_CASE("every problem names the event index and the field", "[events]") {
         "events[1].validation_duration_ms: must be a non-negative number");
   CHECK(error_of(batch(event(R"(,"memory_usage_mb":"big")"))) ==
         "events[1].memory_usage_mb: expected a number, not a string");
+  CHECK(error_of(batch(event(R"(,"memory_usage_mb":1e300)"))) ==
+        "events[1].memory_usage_mb: too large (at most 1e9 MB)");
+  CHECK(error_of(batch("{" + wf + R"("step_id":"validate_identity","status":"completed","started_at":"0000-01-01T00:00:00Z"})")) ==
+        "events[1].started_at: '0000-01-01T00:00:00Z' is outside 1970-01-01 .. 2199-12-31");
+  CHECK(error_of(batch(event(R"(,"completed_at":"2200-01-01T00:00:00Z")"))) ==
+        "events[1].completed_at: '2200-01-01T00:00:00Z' is outside 1970-01-01 .. 2199-12-31");
   CHECK(error_of(batch(event(R"(,"surprise":1)"))) == "events[1].surprise: unknown field");
   CHECK(error_of(batch(event(R"(,"waiting_for_approval":"yes")"))) ==
         "events[1].waiting_for_approval: expected a boolean, not a string");

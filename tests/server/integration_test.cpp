@@ -185,6 +185,23 @@ TEST_CASE("every error class over the socket", "[integration]") {
     CHECK(r.result_int() == 413);
     CHECK(detail(r) == "Request body too large (limit 4096 bytes)");
   }
+  SECTION("413 for an endless chunk extension (it is not body, but must be bounded too)") {
+    raw_client big(s.port());
+    // Limits: 8 KiB header + 4 KiB body + 64 KiB slack; send 200 KB of one
+    // chunk-size line that never ends.
+    big.send("POST " + base + "/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=");
+    const std::string filler(4096, 'a');
+    for (int i = 0; i < 50; ++i) {
+      try {
+        big.send(filler);
+      } catch (const std::exception&) {
+        break;   // the server refused and closed: the rest cannot be sent
+      }
+    }
+    const auto r = big.read_response();
+    CHECK(r.result_int() == 413);
+    CHECK_FALSE(r.keep_alive());
+  }
   SECTION("431 for a header over the limit") {
     raw_client big(s.port());
     big.send("GET " + base + "/health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10'000, 'a') +

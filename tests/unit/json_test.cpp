@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 #include <cstring>
 #include <system_error>
 
@@ -113,6 +114,20 @@ TEST_CASE("json: strings are escaped per RFC 8259, UTF-8 kept", "[json]") {
   CHECK(to_json_text(bj::value{{"k\"\n", 1}}) == R"({"k\"\n":1})");
 }
 
+TEST_CASE("json: bytes that are not well-formed UTF-8 become U+FFFD", "[json]") {
+  using civicperf::to_json_text;
+  CHECK(to_json_text(bj::value("a\xff" "b")) == R"("a\ufffdb")");              // never valid
+  CHECK(to_json_text(bj::value("\xc3")) == R"("\ufffd")");                     // cut sequence
+  CHECK(to_json_text(bj::value("\xc0\xaf")) == R"("\ufffd\ufffd")");          // overlong '/'
+  CHECK(to_json_text(bj::value("\xed\xa0\x80")) == R"("\ufffd\ufffd\ufffd")");  // surrogate
+  CHECK(to_json_text(bj::value("\xf4\x90\x80\x80")) ==
+        R"("\ufffd\ufffd\ufffd\ufffd")");                                     // above U+10FFFF
+  CHECK(to_json_text(bj::value("\xf0\x9f\x98\x80 ok")) == "\"\xf0\x9f\x98\x80 ok\"");   // U+1F600
+  // Whatever a string holds, the output parses.
+  const std::string garbage = "caf\xc3\xa9 \x80\x81 \xe2\x82 end";
+  CHECK_NOTHROW(bj::parse(to_json_text(bj::value(garbage))));
+}
+
 namespace {
 
 // The obvious byte-at-a-time escaper, to check the fast one against.
@@ -146,13 +161,16 @@ std::string reference_escape(std::string_view s) {
 
 TEST_CASE("json: escaping agrees with a byte-by-byte escaper anywhere in long strings", "[json]") {
   // Escapes at every offset of 8-byte words, and strings that grow the buffer.
-  const std::string alphabet = std::string("abcdefgh \"\\\n\x01\x1f\x7f/") + "\xc3\xbc";
+  // Tokens, so that every string is well-formed UTF-8 (ü is two bytes, € three).
+  const std::vector<std::string> alphabet = {"a", "b", "c", "d", "e", "f", "g", "h", " ", "\"",
+                                             "\\", "\n", "\x01", "\x1f", "\x7f", "/",
+                                             "\xc3\xbc", "\xe2\x82\xac"};
   std::mt19937 rng(7);
   std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
   std::uniform_int_distribution<std::size_t> length(0, 70);
   for (int i = 0; i < 3000; ++i) {
-    std::string s(length(rng), 'x');
-    for (auto& c : s) c = alphabet[pick(rng)];
+    std::string s;
+    for (std::size_t k = length(rng); k > 0; --k) s += alphabet[pick(rng)];
     INFO(s);
     CHECK(civicperf::to_json_text(bj::value(s)) == reference_escape(s));
   }
