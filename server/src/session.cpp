@@ -117,9 +117,26 @@ void session::do_read() {
   method_.clear();
   target_.clear();
   started_ = {};
-  // The first request must come within the read timeout; later ones on a
-  // kept-alive connection may wait for the idle timeout.
-  stream_.expires_after(first_request_ ? cfg.read_timeout : cfg.idle_timeout);
+  if (!first_request_ && buffer_.size() == 0) {
+    // Kept alive: the next request may be a while coming (the idle timeout),
+    // but once its first bytes are here it must arrive within the read
+    // timeout like any other.
+    stream_.expires_after(cfg.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+    return;
+  }
+  read_header();
+}
+
+void session::on_first_bytes(beast::error_code ec, std::size_t bytes) {
+  buffer_.commit(bytes);
+  if (ec) return close();   // the client left, the idle timeout passed, or we are stopping
+  read_header();
+}
+
+void session::read_header() {
+  stream_.expires_after(hub_->config.read_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&session::on_header, shared_from_this()));
 }

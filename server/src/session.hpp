@@ -77,6 +77,8 @@ class session : public std::enable_shared_from_this<session> {
   using response = boost::beast::http::response<boost::beast::http::string_body>;
 
   void do_read();
+  void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
+  void read_header();
   void on_header(boost::beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_body(boost::beast::error_code ec, std::size_t bytes);

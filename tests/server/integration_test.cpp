@@ -267,6 +267,18 @@ TEST_CASE("slow and idle clients are disconnected by the timeouts", "[integratio
   CHECK(fresh.request("GET", base + "/health").result_int() == 200);
 }
 
+TEST_CASE("on a kept-alive connection a started request gets the read timeout, not the idle one",
+          "[integration]") {
+  server_config cfg = test_config();
+  cfg.read_timeout = std::chrono::milliseconds(200);
+  cfg.idle_timeout = std::chrono::seconds(60);
+  live_server s(cfg);
+  raw_client c(s.port());   // gives up after 10 s: far below the idle timeout
+  CHECK(c.request("GET", base + "/health").result_int() == 200);
+  c.send("GET " + base + "/health HTTP/1.1\r\nHo");   // the next request starts, then stalls
+  CHECK(c.wait_closed());
+}
+
 TEST_CASE("concurrent clients: every event counted exactly once", "[integration][concurrency]") {
   server_config cfg = test_config();
   cfg.threads = 4;
