@@ -43,15 +43,15 @@ std::uint32_t intern(string_map<std::uint32_t>& map, std::string_view key, bool&
   return index;
 }
 
-std::string file_stem(const std::string& source) {
-  const auto slash = source.find_last_of("/\\");
-  std::string name = slash == std::string::npos ? source : source.substr(slash + 1);
+}  // namespace
+
+std::string default_workflow_id(std::string_view path) {
+  const auto slash = path.find_last_of("/\\");
+  std::string name(slash == std::string_view::npos ? path : path.substr(slash + 1));
   const auto dot = name.find_last_of('.');
   if (dot != std::string::npos && dot > 0) name.erase(dot);
   return name.empty() ? std::string("eventlog") : name;
 }
-
-}  // namespace
 
 struct eventlog_scan::impl {
   struct case_info {
@@ -250,7 +250,7 @@ eventlog_import replay_eventlog(const eventlog_scan& scan, performance_monitor& 
                                 std::string workflow_id,
                                 const std::function<void(const eventlog_progress&)>& progress) {
   const eventlog_scan::impl& s = *scan.impl_;
-  if (workflow_id.empty()) workflow_id = file_stem(s.source);
+  if (workflow_id.empty()) workflow_id = default_workflow_id(s.source);
   if (monitor.has_workflow(workflow_id)) {
     throw std::invalid_argument(
         fmt::format("{}: workflow '{}' is already in the monitor", s.source, workflow_id));

@@ -115,12 +115,7 @@ eventlog_scan scan_log(const import_option& imp, bool skip_bad) {
 /// The id of an import's workflow: --workflow-id, else the file name without
 /// its extension (as replay_eventlog names it).
 std::string import_workflow_id(const import_option& imp) {
-  if (!imp.workflow_id.empty()) return imp.workflow_id;
-  const auto slash = imp.path.find_last_of('/');
-  std::string name = slash == std::string::npos ? imp.path : imp.path.substr(slash + 1);
-  const auto dot = name.find_last_of('.');
-  if (dot != std::string::npos && dot > 0) name.erase(dot);
-  return name.empty() ? std::string("eventlog") : name;
+  return imp.workflow_id.empty() ? default_workflow_id(imp.path) : imp.workflow_id;
 }
 
 /// Imports one log into the monitor and its discovered workflow into the

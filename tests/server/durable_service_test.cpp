@@ -152,7 +152,7 @@ TEST_CASE("read-only (imported) workflows accept no events or executions", "[ser
 
 TEST_CASE("concurrent clients over an SQLite store: every batch stored whole, replay equal",
           "[integration][concurrency][store]") {
-  test::temp_dir dir;
+  server::test::temp_dir dir;
   const std::string db = dir.file("events.db");
   constexpr int clients = 4;
   constexpr int batches_per_client = 30;
@@ -176,7 +176,7 @@ TEST_CASE("concurrent clients over an SQLite store: every batch stored whole, re
     for (int t = 0; t < clients; ++t)
       threads.emplace_back([&, t] {
         try {
-          test::raw_client c(server.port());
+          server::test::raw_client c(server.port());
           for (int n = 0; n < batches_per_client; ++n) {
             const auto res = c.request("POST", base + "/events",
                                        one_case(fmt::format("t{}-n{}", t, n), n * 1000));

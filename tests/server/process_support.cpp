@@ -150,20 +150,5 @@ temp_dir::~temp_dir() {
   fs::remove_all(path, ec);
 }
 
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-file_state state_of(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  file_state s;
-  s.bytes.assign(std::istreambuf_iterator<char>(in), {});
-  s.mtime = fs::last_write_time(file);
-  s.directory = listing(fs::path(file).parent_path());
-  return s;
-}
 
 }  // namespace civicperf::server::test

@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <catch2/catch.hpp>
+
+#include "file_state.hpp"
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -69,28 +71,10 @@ struct temp_dir {
   std::filesystem::path path;
 };
 
-/// The bytes and modification time of a file and the names in its directory:
-/// equal states mean nothing touched the file or created anything beside it.
-struct file_state {
-  std::string bytes;
-  std::filesystem::file_time_type mtime;
-  std::vector<std::string> directory;
-  friend bool operator==(const file_state&, const file_state&) = default;
-};
-[[nodiscard]] file_state state_of(const std::string& file);
-/// The sorted names in a directory.
-[[nodiscard]] std::vector<std::string> listing(const std::filesystem::path& dir);
+// file_state, state_of, listing: tests/common/file_state.hpp.
+using civicperf::test::file_state;
+using civicperf::test::listing;
+using civicperf::test::state_of;
 
 }  // namespace civicperf::server::test
 
-namespace Catch {
-template <>
-struct StringMaker<civicperf::server::test::file_state> {
-  static std::string convert(const civicperf::server::test::file_state& s) {
-    std::string names;
-    for (const auto& n : s.directory) names += " " + n;
-    return std::to_string(s.bytes.size()) + " bytes, mtime " +
-           std::to_string(s.mtime.time_since_epoch().count()) + ", beside:" + names;
-  }
-};
-}  // namespace Catch

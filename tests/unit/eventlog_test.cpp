@@ -663,3 +663,11 @@ TEST_CASE("formats: detected by extension, else by content", "[eventlog]") {
   CHECK(error_of(xes, "history.log", forced).starts_with("history.log: line 2: no case id column"));
   CHECK(to_string(eventlog_format::xes) == "xes");
 }
+
+TEST_CASE("an import's default workflow id is the file name without extension", "[eventlog]") {
+  CHECK(civicperf::default_workflow_id("tests/data/eventlogs/receipt.csv") == "receipt");
+  CHECK(civicperf::default_workflow_id("C:\\logs\\orders.v2.xes") == "orders.v2");
+  CHECK(civicperf::default_workflow_id("plain") == "plain");
+  CHECK(civicperf::default_workflow_id(".hidden") == ".hidden");
+  CHECK(civicperf::default_workflow_id("dir/") == "eventlog");
+}

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "file_state.hpp"
 #include "step_result_check.hpp"
 
 #include <signal.h>
@@ -27,6 +28,9 @@
 
 using namespace civicperf;
 using civicperf::test::check_same;
+using civicperf::test::file_state;
+using civicperf::test::listing;
+using civicperf::test::state_of;
 using civicperf::test::make_result;
 using civicperf::test::make_step;
 namespace fs = std::filesystem;
@@ -54,46 +58,6 @@ struct temp_dir {
   temp_dir& operator=(const temp_dir&) = delete;
   [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
 };
-
-// Bytes and modification time of a file, and the names beside it.
-struct file_state {
-  std::string bytes;
-  fs::file_time_type mtime;
-  std::vector<std::string> directory;
-  friend bool operator==(const file_state&, const file_state&) = default;
-};
-
-}  // namespace
-
-namespace Catch {
-template <>
-struct StringMaker<file_state> {
-  static std::string convert(const file_state& s) {
-    std::string names;
-    for (const auto& n : s.directory) names += " " + n;
-    return std::to_string(s.bytes.size()) + " bytes, mtime " +
-           std::to_string(s.mtime.time_since_epoch().count()) + ", beside:" + names;
-  }
-};
-}  // namespace Catch
-
-namespace {
-
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-file_state state_of(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  file_state s;
-  s.bytes.assign(std::istreambuf_iterator<char>(in), {});
-  s.mtime = fs::last_write_time(file);
-  s.directory = listing(fs::path(file).parent_path());
-  return s;
-}
 
 void write_bytes(const std::string& file, std::size_t offset, const std::string& bytes) {
   std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);

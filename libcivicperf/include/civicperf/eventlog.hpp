@@ -243,6 +243,11 @@ struct eventlog_import {
     const eventlog_scan& scan, performance_monitor& monitor, std::string workflow_id = {},
     const std::function<void(const eventlog_progress&)>& progress = {});
 
+/// The workflow id an import gets when none is given: the file name without
+/// its directory and extension (`logs/receipt.csv` -> `receipt`; `eventlog`
+/// when nothing is left).
+[[nodiscard]] std::string default_workflow_id(std::string_view path);
+
 /// scan_eventlog + replay_eventlog.
 [[nodiscard]] eventlog_import import_eventlog(const std::string& path, performance_monitor& monitor,
                                               std::string workflow_id = {},
